@@ -1,0 +1,24 @@
+"""The REST API, version 1: every tenant endpoint lives under ``orgs/<org_slug>/``."""
+
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from governance.api.hierarchy import node_viewset_class
+from governance.api.views import OrganizationViewSet
+from governance.models import Portfolio, Program, Project
+from measures.models import Measure, MeasurePackage
+
+router = SimpleRouter()
+for model, segment in (
+    (Portfolio, "portfolios"),
+    (Program, "programs"),
+    (Project, "projects"),
+    (MeasurePackage, "packages"),
+    (Measure, "measures"),
+):
+    router.register(segment, node_viewset_class(model), basename=model.LEVEL)
+
+urlpatterns = [
+    path("orgs/", OrganizationViewSet.as_view({"get": "list"}), name="api-org-list"),
+    path("orgs/<slug:org_slug>/", include(router.urls)),
+]

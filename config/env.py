@@ -1,0 +1,90 @@
+"""Typed, validated reading of the environment.
+
+Every setting that comes from the environment is read through one of these functions, so a
+malformed value stops the process at start-up with a message naming the variable, instead of
+failing later in a request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class Env:
+    """Reads variables from a mapping (``os.environ`` by default) and validates them."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self.environ = os.environ if environ is None else environ
+
+    def _raw(self, name: str) -> str | None:
+        return self.environ.get(name)
+
+    def fail(self, name: str, value: str, expected: str) -> ImproperlyConfigured:
+        return ImproperlyConfigured(
+            f"Environment variable {name}={value!r} is malformed: expected {expected}."
+        )
+
+    def str(self, name: str, default: str | None = None, *, required: bool = False) -> str:
+        value = self._raw(name)
+        if value is None or value == "":
+            if required:
+                raise ImproperlyConfigured(f"Environment variable {name} is required.")
+            return default or ""
+        return value
+
+    def bool(self, name: str, default: bool = False) -> bool:
+        value = self._raw(name)
+        if value is None:
+            return default
+        lowered = value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise self.fail(name, value, "one of true/false, 1/0, yes/no, on/off")
+
+    def int(self, name: str, default: int, *, minimum: int | None = None) -> int:
+        value = self._raw(name)
+        if value is None or value == "":
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise self.fail(name, value, "a whole number") from None
+        if minimum is not None and number < minimum:
+            raise self.fail(name, value, f"a whole number of at least {minimum}")
+        return number
+
+    def list(self, name: str, default: list[str] | None = None) -> list[str]:
+        value = self._raw(name)
+        if value is None:
+            return list(default or [])
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+    def url(self, name: str, default: str, *, schemes: tuple[str, ...]) -> str:
+        value = self._raw(name) or default
+        scheme, sep, rest = value.partition("://")
+        if not sep or scheme not in schemes or not rest:
+            raise self.fail(name, value, f"a URL starting with one of {', '.join(schemes)}://")
+        return value
+
+    def database(self, name: str, default: str) -> dict[str, Any]:
+        value = self._raw(name) or default
+        scheme = value.partition("://")[0]
+        if scheme not in ("sqlite", "postgres", "postgresql", "pgsql"):
+            raise self.fail(name, value, "a sqlite:/// or postgres:// URL")
+        try:
+            config = dj_database_url.parse(value, conn_max_age=0)
+        except (ValueError, KeyError) as exc:
+            raise self.fail(name, value, f"a valid database URL ({exc})") from None
+        if not config.get("NAME"):
+            raise self.fail(name, value, "a URL that names a database")
+        return dict(config)

@@ -1,0 +1,81 @@
+"""The create/edit form of a hierarchy node, for every level."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from governance.access import restrict
+from governance.models import HierarchyNode, Membership, Organization
+from governance.services.hierarchy import COMMON_FIELDS, model_for_level
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def node_form_class(model: type[HierarchyNode]) -> type[forms.ModelForm]:
+    """A ModelForm for ``model`` with its parent as a choice of nodes the user may add under."""
+    fields = [*COMMON_FIELDS, *getattr(model, "EXTRA_FIELDS", ())]
+    meta = type(
+        "Meta",
+        (),
+        {
+            "model": model,
+            "fields": fields,
+            "widgets": {
+                "start_date": DATE,
+                "end_date": DATE,
+                "description": forms.Textarea(attrs={"rows": 3}),
+            },
+        },
+    )
+    return type(f"{model.__name__}Form", (NodeForm,), {"Meta": meta})
+
+
+class NodeForm(forms.ModelForm):
+    """Fields of a node plus, below the top level, the parent it lives under."""
+
+    def __init__(self, *args: Any, organization: Organization, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model: type[HierarchyNode] = self._meta.model
+        self.organization = organization
+        members = (
+            get_user_model()
+            .objects.filter(pk__in=organization_member_ids(organization))
+            .order_by("first_name", "last_name", "username")
+        )
+        for name in ("owner", "sponsor"):
+            self.fields[name].queryset = members
+            self.fields[name].label_from_instance = _person
+        for name in getattr(model, "EXTRA_FIELDS", ()):
+            field = self.fields[name]
+            if isinstance(field, forms.ModelChoiceField):
+                field.queryset = field.queryset.model.objects.for_org(organization)
+        self.fields["code"].help_text = "Unique in the organization, e.g. PRJ-042."
+        parent_level = model.parent_level()
+        if parent_level:
+            parent_model = model_for_level(parent_level)
+            choices = restrict(parent_model.objects.all(), user, "add", organization=organization)
+            self.fields[parent_level] = forms.ModelChoiceField(
+                queryset=choices.filter(archived_at__isnull=True).order_by("code"),
+                label=parent_model._meta.verbose_name.capitalize(),
+                disabled=self.instance.pk is not None,
+                help_text="Move it from its page to change this." if self.instance.pk else "",
+            )
+            if self.instance.pk:
+                self.initial[parent_level] = getattr(self.instance, f"{parent_level}_id")
+            self.order_fields([parent_level, *self.fields])
+
+    def node_values(self) -> dict[str, Any]:
+        """The cleaned values the node's services take (without the parent)."""
+        names = [*COMMON_FIELDS, *getattr(self._meta.model, "EXTRA_FIELDS", ())]
+        return {name: self.cleaned_data.get(name) for name in names}
+
+
+def organization_member_ids(organization: Organization) -> Any:
+    return Membership.objects.for_org(organization).values("user_id")
+
+
+def _person(user: Any) -> str:
+    return user.get_full_name() or user.get_username()

@@ -1,0 +1,54 @@
+"""Reads of the governance app that views, the API and reports share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from governance.access import restrict
+from governance.models import HierarchyNode, Organization
+from governance.services.hierarchy import hierarchy_models
+
+
+def organizations_of(user: Any) -> QuerySet[Organization]:
+    """The organizations a user belongs to, for the switcher."""
+    if not getattr(user, "is_authenticated", False):
+        return Organization.objects.none()
+    return Organization.objects.filter(pk__in=user.memberships.values("organization_id")).order_by(
+        "name"
+    )
+
+
+def node_list(
+    *,
+    model: type[HierarchyNode],
+    user: Any,
+    organization: Organization,
+    parent: HierarchyNode | None = None,
+    include_archived: bool = False,
+    search: str = "",
+) -> QuerySet[Any]:
+    """Visible nodes of one level, optionally under ``parent`` (any ancestor level)."""
+    queryset = restrict(model.objects.all(), user, "view", organization=organization)
+    if parent is not None:
+        queryset = queryset.filter(**{f"{parent.LEVEL}_id": parent.pk})
+    if not include_archived:
+        queryset = queryset.filter(archived_at__isnull=True)
+    if search:
+        queryset = queryset.filter(Q(code__icontains=search) | Q(title__icontains=search))
+    related = ["owner", *model.ancestor_levels()]
+    return queryset.select_related(*related).order_by("code", "pk")
+
+
+def child_counts(node: HierarchyNode) -> dict[str, int]:
+    """How many live nodes of each lower level sit under ``node``: one grouped query per level."""
+    counts: dict[str, int] = {}
+    for model in hierarchy_models():
+        if node.LEVEL in model.ancestor_levels():
+            counts[model.LEVEL] = (
+                model.objects.for_org(node.organization_id)
+                .filter(**{f"{node.LEVEL}_id": node.pk}, archived_at__isnull=True)
+                .aggregate(n=Count("pk"))["n"]
+            )
+    return counts

@@ -1,0 +1,298 @@
+"""Create, update, move, archive and restore nodes of every level of the hierarchy.
+
+One implementation serves Portfolio, Program, Project, MeasurePackage and Measure: the rules
+(codes unique per organization, dates in order, parent in the same organization and not archived,
+ancestor keys denormalized on every descendant) are the same at every level.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+from django.apps import apps
+from django.db import transaction
+from django.utils import timezone
+
+from governance.access import can_create_top_level, require
+from governance.audit import audit_record, field_changes
+from governance.errors import AccessDenied, StaleVersion, ValidationError
+from governance.models import LEVELS, HierarchyNode, Membership, Organization
+
+Node = TypeVar("Node", bound=HierarchyNode)
+
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
+# Fields a caller may set on any node; levels add their own (a measure's function, …).
+COMMON_FIELDS = ("code", "title", "description", "owner", "sponsor", "start_date", "end_date")
+USER_FIELDS = ("owner", "sponsor")
+
+
+def hierarchy_models() -> list[type[HierarchyNode]]:
+    """Every concrete hierarchy model, top level first."""
+    found = [
+        model
+        for model in apps.get_models()
+        if issubclass(model, HierarchyNode) and getattr(model, "LEVEL", None) in LEVELS
+    ]
+    return sorted(found, key=lambda model: LEVELS.index(model.LEVEL))
+
+
+def model_for_level(level: str) -> type[HierarchyNode]:
+    for model in hierarchy_models():
+        if level == model.LEVEL:
+            return model
+    raise LookupError(level)
+
+
+def ancestor_keys(parent: HierarchyNode | None) -> dict[str, int]:
+    """``{level_id: pk}`` for the parent and all its ancestors: what a child stores."""
+    if parent is None:
+        return {}
+    keys = {f"{level}_id": getattr(parent, f"{level}_id") for level in parent.ancestor_levels()}
+    keys[f"{parent.LEVEL}_id"] = parent.pk
+    return keys
+
+
+def _validate(
+    *,
+    model: type[HierarchyNode],
+    organization_id: int,
+    values: dict[str, Any],
+    parent: HierarchyNode | None,
+    instance_pk: int | None = None,
+) -> None:
+    errors: dict[str, list[str]] = {}
+    code = (values.get("code") or "").strip()
+    title = (values.get("title") or "").strip()
+    if not code:
+        errors.setdefault("code", []).append("Give the code.")
+    elif not CODE_PATTERN.match(code):
+        errors.setdefault("code", []).append(
+            "Use up to 30 letters, digits, dots, dashes or underscores, starting with a letter "
+            "or digit."
+        )
+    elif (
+        model.objects.for_org(organization_id)
+        .filter(code__iexact=code)
+        .exclude(pk=instance_pk)
+        .exists()
+    ):
+        errors.setdefault("code", []).append(
+            f"The code {code} is already used by another {model._meta.verbose_name}."
+        )
+    if not title:
+        errors.setdefault("title", []).append("Give the title.")
+    elif len(title) > 200:
+        errors.setdefault("title", []).append("Keep the title to 200 characters.")
+    start, end = values.get("start_date"), values.get("end_date")
+    if start and end and end < start:
+        errors.setdefault("end_date", []).append("The end date must not be before the start date.")
+    parent_level = model.parent_level()
+    if parent_level:
+        if parent is None or parent.organization_id != organization_id:
+            errors.setdefault(parent_level, []).append(f"The {parent_level} does not exist.")
+        elif parent.is_archived:
+            errors.setdefault(parent_level, []).append(
+                f"The {parent_level} {parent.code} is archived: restore it first."
+            )
+    for name, value in values.items():
+        # Foreign keys to tenant rows (a measure's function, …) must stay inside the tenant.
+        if getattr(value, "organization_id", organization_id) != organization_id:
+            errors.setdefault(name, []).append(f"The {name.replace('_', ' ')} does not exist.")
+    users = {name: values[name] for name in USER_FIELDS if values.get(name) is not None}
+    if users:
+        members = set(
+            Membership.objects.for_org(organization_id)
+            .filter(user__in=[user.pk for user in users.values()])
+            .values_list("user_id", flat=True)
+        )
+        for name, user in users.items():
+            if user.pk not in members:
+                errors.setdefault(name, []).append("Choose a member of this organization.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _clean(values: dict[str, Any]) -> dict[str, Any]:
+    cleaned = dict(values)
+    for name in ("code", "title"):
+        if isinstance(cleaned.get(name), str):
+            cleaned[name] = cleaned[name].strip()
+    if cleaned.get("description") is None and "description" in cleaned:
+        cleaned["description"] = ""
+    return cleaned
+
+
+def _allowed_fields(model: type[HierarchyNode]) -> tuple[str, ...]:
+    return COMMON_FIELDS + tuple(getattr(model, "EXTRA_FIELDS", ()))
+
+
+def _check_fields(model: type[HierarchyNode], values: dict[str, Any]) -> None:
+    unknown = set(values) - set(_allowed_fields(model))
+    if unknown:
+        raise TypeError(f"{model.__name__} has no settable field(s): {', '.join(sorted(unknown))}")
+
+
+def node_create(
+    *,
+    model: type[Node],
+    organization: Organization,
+    by: Any,
+    parent: HierarchyNode | None = None,
+    **values: Any,
+) -> Node:
+    """Create a node under ``parent`` (a portfolio has none), or raise ValidationError."""
+    _check_fields(model, values)
+    values = _clean(values)
+    with transaction.atomic():
+        if parent is not None:
+            parent = (
+                type(parent)
+                .objects.for_org(organization)
+                .select_for_update()
+                .filter(pk=parent.pk)
+                .first()
+            )
+        if parent is not None:
+            require(by, "add", parent)
+        elif model.parent_level() is None and not can_create_top_level(by, organization):
+            raise AccessDenied()
+        _validate(model=model, organization_id=organization.pk, values=values, parent=parent)
+        node = model(organization=organization, **ancestor_keys(parent), **values)
+        node.save()
+        audit_record(
+            actor=by, action=f"{model.LEVEL}.created", obj=node, changes=field_changes({}, values)
+        )
+    return node
+
+
+def _locked(node: Node) -> Node:
+    return type(node).objects.for_org(node.organization_id).select_for_update().get(pk=node.pk)
+
+
+def _check_version(node: HierarchyNode, expected_version: int | None) -> None:
+    if expected_version is not None and node.version != expected_version:
+        raise StaleVersion(node.version)
+
+
+def node_update(*, node: Node, by: Any, expected_version: int | None = None, **values: Any) -> Node:
+    """Change a node's own fields (not its place: see ``node_move``)."""
+    model = type(node)
+    _check_fields(model, values)
+    values = _clean(values)
+    with transaction.atomic():
+        node = _locked(node)
+        require(by, "change", node)
+        _check_version(node, expected_version)
+        before = {name: getattr(node, name) for name in values}
+        merged = {name: getattr(node, name) for name in _allowed_fields(model)} | values
+        _validate(
+            model=model,
+            organization_id=node.organization_id,
+            values=merged,
+            parent=node.parent,
+            instance_pk=node.pk,
+        )
+        changes = field_changes(before, values)
+        if not changes:
+            return node
+        for name, value in values.items():
+            setattr(node, name, value)
+        node.version += 1
+        node.save()
+        audit_record(actor=by, action=f"{model.LEVEL}.updated", obj=node, changes=changes)
+    return node
+
+
+def node_move(
+    *, node: Node, new_parent: HierarchyNode, by: Any, expected_version: int | None = None
+) -> Node:
+    """Move a node (and its whole subtree) under another parent of the level above."""
+    model = type(node)
+    parent_level = model.parent_level()
+    if parent_level is None or parent_level != new_parent.LEVEL:
+        raise ValidationError(
+            {"parent": [f"A {model.LEVEL} can only be moved to a {parent_level}."]}
+        )
+    with transaction.atomic():
+        node = _locked(node)
+        require(by, "change", node)
+        _check_version(node, expected_version)
+        fresh_parent = (
+            type(new_parent).objects.for_org(node.organization_id).filter(pk=new_parent.pk).first()
+        )
+        if fresh_parent is None:
+            raise ValidationError({parent_level: [f"The {parent_level} does not exist."]})
+        if fresh_parent.is_archived:
+            raise ValidationError(
+                {parent_level: [f"The {parent_level} {fresh_parent.code} is archived."]}
+            )
+        require(by, "add", fresh_parent)
+        keys = ancestor_keys(fresh_parent)
+        before = {key: getattr(node, key) for key in keys}
+        if before == keys:
+            return node
+        for key, value in keys.items():
+            setattr(node, key, value)
+        node.version += 1
+        node.save()
+        # Every descendant, at every level below, carries the moved node's ancestors too.
+        for descendant in hierarchy_models():
+            if model.LEVEL in descendant.ancestor_levels():
+                descendant.objects.for_org(node.organization_id).filter(
+                    **{f"{model.LEVEL}_id": node.pk}
+                ).update(**keys)
+        audit_record(
+            actor=by,
+            action=f"{model.LEVEL}.moved",
+            obj=node,
+            changes={key: [before[key], value] for key, value in keys.items()},
+        )
+    return node
+
+
+def _set_archived(node: HierarchyNode, archived_at: Any) -> None:
+    for descendant in hierarchy_models():
+        if node.LEVEL in descendant.ancestor_levels():
+            rows = descendant.objects.for_org(node.organization_id).filter(
+                **{f"{node.LEVEL}_id": node.pk}
+            )
+            if archived_at is None:
+                rows.filter(archived_at=node.archived_at).update(archived_at=None)
+            else:
+                rows.filter(archived_at__isnull=True).update(archived_at=archived_at)
+
+
+def node_archive(*, node: Node, by: Any) -> Node:
+    """Archive a node and everything under it; archived nodes leave lists but keep history."""
+    with transaction.atomic():
+        node = _locked(node)
+        require(by, "archive", node)
+        if node.is_archived:
+            return node
+        node.archived_at = timezone.now()
+        _set_archived(node, node.archived_at)
+        node.version += 1
+        node.save()
+        audit_record(actor=by, action=f"{node.LEVEL}.archived", obj=node)
+    return node
+
+
+def node_restore(*, node: Node, by: Any) -> Node:
+    """Undo ``node_archive``: the node and what was archived with it come back."""
+    with transaction.atomic():
+        node = _locked(node)
+        require(by, "archive", node)
+        if not node.is_archived:
+            return node
+        parent = node.parent
+        if parent is not None and parent.is_archived:
+            raise ValidationError(
+                {parent.LEVEL: [f"The {parent.LEVEL} {parent.code} is archived: restore it first."]}
+            )
+        _set_archived(node, None)
+        node.archived_at = None
+        node.version += 1
+        node.save()
+        audit_record(actor=by, action=f"{node.LEVEL}.restored", obj=node)
+    return node

@@ -1,0 +1,90 @@
+"""Issuing, checking and revoking API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from governance.access import membership_of
+from governance.audit import audit_record
+from governance.errors import ValidationError
+from governance.models import ApiToken, Organization, TokenScope
+
+TOKEN_PREFIX = "tl"  # noqa: S105 - a public marker, not a secret
+# Writing last_used_at on every request would turn each API read into a write; once a minute
+# is precise enough to see which tokens are alive.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_issue(
+    *,
+    user: Any,
+    organization: Organization,
+    name: str,
+    scope: str = TokenScope.READ,
+    expires_at: dt.datetime | None = None,
+    by: Any,
+) -> tuple[ApiToken, str]:
+    """Create a token for a member; returns the token and its key, which is never shown again."""
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = ["Give the token a name that says what uses it."]
+    if scope not in TokenScope.values:
+        errors["scope"] = [f"Choose one of {', '.join(TokenScope.values)}."]
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = ["The expiry must be in the future."]
+    if membership_of(user, organization) is None:
+        errors["user"] = ["The user is not a member of this organization."]
+    if errors:
+        raise ValidationError(errors)
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            organization=organization,
+            user=user,
+            name=name.strip(),
+            prefix=prefix,
+            key_hash=_hash(secret),
+            scope=scope,
+            expires_at=expires_at,
+        )
+        audit_record(actor=by, action="token.issued", obj=token, changes={"scope": scope})
+    return token, f"{TOKEN_PREFIX}_{prefix}_{secret}"
+
+
+def token_authenticate(key: str) -> ApiToken | None:
+    """The active token a presented key belongs to, or None."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    # Authentication happens before the organization of the request is known.
+    token = ApiToken.objects.unscoped().select_related("user").filter(prefix=parts[1]).first()
+    if token is None or not hmac.compare_digest(token.key_hash, _hash(parts[2])):
+        return None
+    if not token.is_active or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.unscoped().filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def token_revoke(*, token: ApiToken, by: Any) -> ApiToken:
+    """Revoke a token at once; the next request with it is refused."""
+    with transaction.atomic():
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit_record(actor=by, action="token.revoked", obj=token)
+    return token

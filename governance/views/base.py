@@ -1,0 +1,43 @@
+"""Base classes every UI view of a tenant page builds on.
+
+``OrgMixin`` resolves the organization from the URL and checks the user's membership before any
+handler code runs: a non-member gets 404, exactly as for an object that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+
+from governance.access import Action, membership_of, restrict
+from governance.models import Membership, Organization
+
+# The action a request performs, by HTTP method: reads view, writes change.
+METHOD_ACTIONS: dict[str, Action] = {"GET": "view", "HEAD": "view", "OPTIONS": "view"}
+
+
+class OrgMixin(LoginRequiredMixin):
+    """Resolves ``request.organization`` and ``request.membership`` from ``<org_slug>``."""
+
+    request: HttpRequest
+    organization: Organization
+    membership: Membership
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        organization = get_object_or_404(Organization, slug=kwargs["org_slug"])
+        membership = membership_of(request.user, organization)
+        if membership is None:
+            raise Http404("No such organization.")
+        self.organization = request.organization = organization  # type: ignore[attr-defined]
+        self.membership = request.membership = membership  # type: ignore[attr-defined]
+        return super().dispatch(request, *args, **kwargs)
+
+    def restricted(self, queryset: Any, action: Action | None = None) -> Any:
+        """``queryset`` narrowed to what the user may do with this request's action."""
+        action = action or METHOD_ACTIONS.get(self.request.method or "GET", "change")
+        return restrict(queryset, self.request.user, action, organization=self.organization)

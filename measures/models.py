@@ -1,0 +1,60 @@
+"""Measure packages and measures: the bottom of the hierarchy, where value is delivered."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from governance.models import HierarchyNode, Portfolio, Program, Project
+
+
+class MeasurePackage(HierarchyNode):
+    """A bundle of measures inside a project, usually one workstream."""
+
+    LEVEL = "package"
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="+")
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="packages")
+
+    class Meta(HierarchyNode.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="package_code_uniq")
+        ]
+        indexes = [
+            models.Index(fields=["organization", "program"], name="package_org_program_idx"),
+            models.Index(fields=["organization", "project"], name="package_org_project_idx"),
+        ]
+
+
+class Measure(HierarchyNode):
+    """The atomic, governed unit of value, with one owner for its outcome."""
+
+    LEVEL = "measure"
+    EXTRA_FIELDS = ("function", "business_unit")
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="+")
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    package = models.ForeignKey(MeasurePackage, on_delete=models.PROTECT, related_name="measures")
+    function = models.ForeignKey(
+        "governance.Function", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    business_unit = models.ForeignKey(
+        "governance.BusinessUnit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta(HierarchyNode.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="measure_code_uniq")
+        ]
+        indexes = [
+            models.Index(fields=["organization", "portfolio"], name="measure_org_portfolio_idx"),
+            models.Index(fields=["organization", "program"], name="measure_org_program_idx"),
+            models.Index(fields=["organization", "project"], name="measure_org_project_idx"),
+            models.Index(fields=["organization", "package"], name="measure_org_package_idx"),
+            models.Index(fields=["organization", "owner"], name="measure_org_owner_idx"),
+        ]

@@ -1,0 +1,62 @@
+"""Fixtures shared by the whole suite: personas, API clients, a live Celery worker, a browser."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from tests.personas import Personas, make_personas
+from tests.services import require_service
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Hashing passwords slowly protects real users, not test fixtures.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    return make_personas()
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(api: APIClient):
+    """``api_as(user)``: the API client logged in (session) as ``user``."""
+
+    def login(user: object) -> APIClient:
+        api.force_authenticate(user=None)
+        api.force_login(user)  # type: ignore[arg-type]
+        return api
+
+    return login
+
+
+@pytest.fixture(scope="session")
+def postgres() -> None:
+    require_service("postgres")
+
+
+@pytest.fixture
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    require_service("chromium")
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
