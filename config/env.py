@@ -32,7 +32,7 @@ class Env:
             f"Environment variable {name}={value!r} is malformed: expected {expected}."
         )
 
-    def str(self, name: str, default: str | None = None, *, required: bool = False) -> str:
+    def get_str(self, name: str, default: str | None = None, *, required: bool = False) -> str:
         value = self._raw(name)
         if value is None or value == "":
             if required:
@@ -40,7 +40,7 @@ class Env:
             return default or ""
         return value
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def get_bool(self, name: str, default: bool = False) -> bool:
         value = self._raw(name)
         if value is None:
             return default
@@ -51,7 +51,7 @@ class Env:
             return False
         raise self.fail(name, value, "one of true/false, 1/0, yes/no, on/off")
 
-    def int(self, name: str, default: int, *, minimum: int | None = None) -> int:
+    def get_int(self, name: str, default: int, *, minimum: int | None = None) -> int:
         value = self._raw(name)
         if value is None or value == "":
             return default
@@ -63,20 +63,20 @@ class Env:
             raise self.fail(name, value, f"a whole number of at least {minimum}")
         return number
 
-    def list(self, name: str, default: list[str] | None = None) -> list[str]:
+    def get_list(self, name: str, default: list[str] | None = None) -> list[str]:
         value = self._raw(name)
         if value is None:
             return list(default or [])
         return [item.strip() for item in value.split(",") if item.strip()]
 
-    def url(self, name: str, default: str, *, schemes: tuple[str, ...]) -> str:
+    def get_url(self, name: str, default: str, *, schemes: tuple[str, ...]) -> str:
         value = self._raw(name) or default
         scheme, sep, rest = value.partition("://")
         if not sep or scheme not in schemes or not rest:
             raise self.fail(name, value, f"a URL starting with one of {', '.join(schemes)}://")
         return value
 
-    def database(self, name: str, default: str) -> dict[str, Any]:
+    def get_database(self, name: str, default: str) -> dict[str, Any]:
         value = self._raw(name) or default
         scheme = value.partition("://")[0]
         if scheme not in ("sqlite", "postgres", "postgresql", "pgsql"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -10,6 +11,9 @@ from rest_framework.test import APIClient
 
 from tests.personas import Personas, make_personas
 from tests.services import require_service
+
+# Logs, screenshots and other files a person may want to look at after a run.
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -44,7 +48,7 @@ def postgres() -> None:
     require_service("postgres")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     require_service("chromium")
     return {
@@ -60,3 +64,18 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup: None, django_db_blocker: object):
+    """A live worker process on the test Redis database, for the whole session."""
+    from tests.worker import start_worker, stop_worker, use_broker
+
+    require_service("redis")
+    redis_url = os.environ["TEST_REDIS_URL"]
+    broker = use_broker(redis_url)
+    next(broker)
+    worker = start_worker(redis_url, ARTIFACTS)
+    yield worker
+    stop_worker(worker)
+    next(broker, None)

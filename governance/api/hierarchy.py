@@ -157,7 +157,9 @@ IF_MATCH = OpenApiParameter(
 
 
 class MoveSerializer(serializers.Serializer):
-    parent = serializers.IntegerField(help_text="Id of the new parent node (the level above).")
+    parent = serializers.IntegerField(  # type: ignore[assignment]
+        help_text="Id of the new parent node (the level above)."
+    )
 
 
 class NodeViewSet(

@@ -28,7 +28,7 @@ class BootstrapBoundField(BoundField):
         classes = [attrs.get("class", ""), _widget_class(widget)]
         if self.form.is_bound and self.errors:
             classes.append("is-invalid")
-        attrs["class"] = " ".join(part for part in classes if part)
+        attrs["class"] = " ".join(str(part) for part in classes if part)
         return attrs
 
 

@@ -46,12 +46,15 @@ class NodeForm(forms.ModelForm):
             .order_by("first_name", "last_name", "username")
         )
         for name in ("owner", "sponsor"):
-            self.fields[name].queryset = members
-            self.fields[name].label_from_instance = _person
+            person_field = self.fields[name]
+            assert isinstance(person_field, forms.ModelChoiceField)
+            person_field.queryset = members
+            person_field.label_from_instance = _person  # type: ignore[method-assign,assignment]
         for name in getattr(model, "EXTRA_FIELDS", ()):
             field = self.fields[name]
             if isinstance(field, forms.ModelChoiceField):
-                field.queryset = field.queryset.model.objects.for_org(organization)
+                related = model._meta.get_field(name).related_model
+                field.queryset = related.objects.for_org(organization)  # type: ignore[union-attr]
         self.fields["code"].help_text = "Unique in the organization, e.g. PRJ-042."
         parent_level = model.parent_level()
         if parent_level:
@@ -59,7 +62,7 @@ class NodeForm(forms.ModelForm):
             choices = restrict(parent_model.objects.all(), user, "add", organization=organization)
             self.fields[parent_level] = forms.ModelChoiceField(
                 queryset=choices.filter(archived_at__isnull=True).order_by("code"),
-                label=parent_model._meta.verbose_name.capitalize(),
+                label=str(parent_model._meta.verbose_name).capitalize(),
                 disabled=self.instance.pk is not None,
                 help_text="Move it from its page to change this." if self.instance.pk else "",
             )

@@ -68,7 +68,7 @@ class DecisionForum(TenantModel):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
     sla_days = models.PositiveSmallIntegerField(default=5, validators=[MinValueValidator(1)])
-    members = models.ManyToManyField(
+    members: models.ManyToManyField = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="ForumMember", related_name="forums", blank=True
     )
 

@@ -42,7 +42,7 @@ class TenantQuerySet(models.QuerySet):
 
     def unscoped(self) -> Self:
         """All tenants' rows. Only for migrations, platform jobs and the admin site."""
-        clone = self._chain()
+        clone = self._chain()  # type: ignore[attr-defined]
         clone._tenant_scoped = True
         return clone
 

@@ -55,6 +55,7 @@ def child_model(model: type[HierarchyNode]) -> type[HierarchyNode] | None:
 
 class NodeMixin(OrgMixin):
     model: type[HierarchyNode] = HierarchyNode  # set per level by node_urlpatterns
+    kwargs: dict[str, Any]
 
     def visible(self) -> QuerySet[Any]:
         related = ["owner", "sponsor", *self.model.ancestor_levels()]
@@ -170,7 +171,7 @@ class NodeFormView(NodeMixin, FormView):
     template_name = "governance/node_form.html"
     node: HierarchyNode | None = None
 
-    def get_form_class(self) -> type[forms.Form]:
+    def get_form_class(self) -> type[forms.BaseForm]:
         return node_form_class(self.model)
 
     def get_form_kwargs(self) -> dict[str, Any]:
@@ -265,11 +266,6 @@ class MoveForm(forms.Form):
 
 class NodeMoveView(NodeMixin, FormView):
     template_name = "governance/node_move.html"
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if self.model.parent_level() is None:
-            raise Http404("Portfolios sit directly under the organization.")
-        return super().dispatch(request, *args, **kwargs)
 
     def get_form(self, form_class: Any = None) -> MoveForm:
         self.node = self.get_node("change")

@@ -96,7 +96,9 @@ def test_create_rejects_bad_input_and_writes_nothing(personas, model, values, fi
     parent = parent_for(model, personas.org)
     before = model.objects.for_org(personas.org).count(), events(personas.org)
     with pytest.raises(ValidationError) as error:
-        node_create(model=model, organization=personas.org, by=personas.lead, parent=parent, **values)
+        node_create(
+            model=model, organization=personas.org, by=personas.lead, parent=parent, **values
+        )
     assert message in " ".join(error.value.message_dict[field])
     assert (model.objects.for_org(personas.org).count(), events(personas.org)) == before
 
@@ -105,7 +107,12 @@ def test_create_rejects_bad_input_and_writes_nothing(personas, model, values, fi
 def test_duplicate_code_in_the_org_is_refused(personas, model):
     parent = parent_for(model, personas.org)
     node_create(
-        model=model, organization=personas.org, by=personas.lead, parent=parent, code="DUP", title="A"
+        model=model,
+        organization=personas.org,
+        by=personas.lead,
+        parent=parent,
+        code="DUP",
+        title="A",
     )
     with pytest.raises(ValidationError) as error:
         node_create(
@@ -176,7 +183,9 @@ def test_foreign_function_on_a_measure_does_not_exist(personas):
 
 def test_viewer_cannot_create(personas):
     with pytest.raises(AccessDenied):
-        node_create(model=Portfolio, organization=personas.org, by=personas.viewer, code="P", title="T")
+        node_create(
+            model=Portfolio, organization=personas.org, by=personas.viewer, code="P", title="T"
+        )
     assert not Portfolio.objects.for_org(personas.org).exists()
 
 
@@ -212,8 +221,9 @@ def test_stale_version_is_refused(personas):
 
 
 def test_owner_may_change_own_measure_but_not_others(personas):
-    mine = MeasureFactory(package__project__program__portfolio__organization=personas.org,
-                          owner=personas.owner)
+    mine = MeasureFactory(
+        package__project__program__portfolio__organization=personas.org, owner=personas.owner
+    )
     theirs = MeasureFactory(package=mine.package, owner=personas.lead)
     node_update(node=mine, by=personas.owner, title="Mine")
     with pytest.raises(AccessDenied):

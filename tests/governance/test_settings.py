@@ -1,0 +1,70 @@
+"""Settings come from the environment and a malformed value stops start-up, naming it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start(**env):
+    """Run ``manage.py check`` in a fresh process with exactly these variables."""
+    clean = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME")}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DATABASE_URL", "mysql-ish:/nowhere"),
+        ("DATABASE_URL", "postgres://"),
+        ("DEBUG", "maybe"),
+        ("EMAIL_PORT", "twenty-five"),
+        ("REDIS_URL", "localhost:6379"),
+        ("HTTPS_ONLY", "perhaps"),
+    ],
+)
+def test_malformed_variable_stops_start_up_naming_it(variable, value):
+    result = start(**{variable: value})
+    assert result.returncode != 0
+    assert f"Environment variable {variable}=" in result.stderr
+
+
+def test_https_only_requires_a_real_secret_key():
+    result = start(HTTPS_ONLY="true")
+    assert result.returncode != 0
+    assert "SECRET_KEY is required" in result.stderr
+
+
+def test_production_settings_pass_check_deploy():
+    result = start(
+        HTTPS_ONLY="true",
+        SECRET_KEY="k" * 20 + "-production-secret-" + "x9" * 20,
+        ALLOWED_HOSTS="throughline.example.com",
+        DATABASE_URL="postgres://throughline@db:5432/throughline",
+        REDIS_URL="redis://redis:6379/0",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_embedded_defaults_start():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={key: value for key, value in os.environ.items() if key in ("PATH", "HOME")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,101 @@
+"""A real Celery worker process for the tests that need one.
+
+The worker consumes from the test Redis database and connects to the test database, so a task
+it runs sees what a ``transactional_db`` test committed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import connection
+
+from config.celery import app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class LiveWorker:
+    hostname: str
+    process: subprocess.Popen
+    log_path: Path
+
+
+def database_url_of_test_db() -> str:
+    settings = connection.settings_dict
+    if settings["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{settings['NAME']}"
+    user = settings.get("USER") or "postgres"
+    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+    host = settings.get("HOST") or "127.0.0.1"
+    port = settings.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
+
+
+def start_worker(redis_url: str, log_dir: Path) -> LiveWorker:
+    hostname = f"throughline-test-{uuid.uuid4().hex[:6]}@localhost"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / "celery-worker.log"
+    env = {
+        **os.environ,
+        "CELERY_BROKER_URL": redis_url,
+        "CELERY_RESULT_BACKEND": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DATABASE_URL": database_url_of_test_db(),
+    }
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--concurrency=1",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                hostname,
+                "--loglevel=INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"The Celery worker exited: {log_path.read_text()[-2000:]}")
+        if app.control.ping(destination=[hostname], timeout=1.0):
+            return LiveWorker(hostname=hostname, process=process, log_path=log_path)
+    process.kill()
+    raise RuntimeError(f"The Celery worker did not answer within 60 s: {log_path}")
+
+
+def stop_worker(worker: LiveWorker) -> None:
+    worker.process.terminate()
+    try:
+        worker.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.process.kill()
+
+
+def use_broker(redis_url: str) -> Iterator[None]:
+    """Point this process's Celery app at the test broker, not eager, for the duration."""
+    previous = {key: app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")}
+    app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False)
+    try:
+        yield
+    finally:
+        app.conf.update(previous)
