@@ -1,8 +1,10 @@
 """The hierarchy REST API: CRUD, errors, concurrency, pagination, filters, tokens."""
 
 import datetime as dt
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from governance.models import ApiToken, AuditEvent, Portfolio, Program
@@ -279,3 +281,13 @@ def test_schema_and_docs_are_served_offline(api_as, personas, client):
     assert docs.status_code == 200
     assert b"static/drf_spectacular_sidecar" in docs.content
     assert b"cdn" not in docs.content.lower()
+
+
+def test_issue_token_command_prints_a_working_key(api, personas):
+    out = StringIO()
+    call_command(
+        "issue_token", personas.lead.username, personas.org.slug, "--scope", "write", stdout=out
+    )
+    key = out.getvalue().strip().splitlines()[-1]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.post(url(personas.org, "portfolios"), {"code": "P", "title": "T"}).status_code == 201
