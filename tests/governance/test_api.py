@@ -291,3 +291,20 @@ def test_issue_token_command_prints_a_working_key(api, personas):
     key = out.getvalue().strip().splitlines()[-1]
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api.post(url(personas.org, "portfolios"), {"code": "P", "title": "T"}).status_code == 201
+
+
+@pytest.mark.parametrize("segment", ["portfolios", "programs", "projects", "packages", "measures"])
+def test_list_endpoint_query_count_does_not_grow(
+    api_as, personas, django_assert_max_num_queries, segment
+):
+    client = api_as(personas.viewer)
+    MeasureFactory.create_batch(
+        3, package__project__program__portfolio__organization=personas.org, owner=personas.owner
+    )
+    with django_assert_max_num_queries(8) as small:
+        assert client.get(url(personas.org, segment)).status_code == 200
+    MeasureFactory.create_batch(
+        40, package__project__program__portfolio__organization=personas.org, owner=personas.lead
+    )
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert len(client.get(url(personas.org, segment)).json()["results"]) >= 40
