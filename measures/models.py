@@ -23,6 +23,7 @@ class MeasurePackage(HierarchyNode):
         indexes = [
             models.Index(fields=["organization", "program"], name="package_org_program_idx"),
             models.Index(fields=["organization", "project"], name="package_org_project_idx"),
+            models.Index(fields=["organization", "id"], name="package_org_id_idx"),
         ]
 
 
@@ -57,4 +58,5 @@ class Measure(HierarchyNode):
             models.Index(fields=["organization", "project"], name="measure_org_project_idx"),
             models.Index(fields=["organization", "package"], name="measure_org_package_idx"),
             models.Index(fields=["organization", "owner"], name="measure_org_owner_idx"),
+            models.Index(fields=["organization", "id"], name="measure_org_id_idx"),
         ]

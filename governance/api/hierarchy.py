@@ -172,11 +172,6 @@ class NodeViewSet(
 ):
     ordering_fields = ["id", "code", "title", "start_date", "end_date", "updated_at"]
 
-    def get_queryset(self) -> QuerySet[Any]:
-        model = self.queryset_model
-        related = ["owner", "sponsor", *model.ancestor_levels()]
-        return super().get_queryset().select_related(*related)
-
     def _expected_version(self, request: Request) -> int | None:
         header = request.headers.get("If-Match")
         if not header or header.strip() == "*":

@@ -81,7 +81,10 @@ class Portfolio(HierarchyNode):
 
     class Meta(HierarchyNode.Meta):
         constraints = [_code_unique("portfolio")]
-        indexes = [models.Index(fields=["organization", "archived_at"], name="portfolio_org_idx")]
+        indexes = [
+            models.Index(fields=["organization", "archived_at"], name="portfolio_org_idx"),
+            models.Index(fields=["organization", "id"], name="portfolio_org_id_idx"),
+        ]
 
 
 class Program(HierarchyNode):
@@ -91,7 +94,10 @@ class Program(HierarchyNode):
 
     class Meta(HierarchyNode.Meta):
         constraints = [_code_unique("program")]
-        indexes = [models.Index(fields=["organization", "portfolio"], name="program_org_idx")]
+        indexes = [
+            models.Index(fields=["organization", "portfolio"], name="program_org_idx"),
+            models.Index(fields=["organization", "id"], name="program_org_id_idx"),
+        ]
 
 
 class Project(HierarchyNode):
@@ -105,4 +111,6 @@ class Project(HierarchyNode):
         indexes = [
             models.Index(fields=["organization", "portfolio"], name="project_org_portfolio_idx"),
             models.Index(fields=["organization", "program"], name="project_org_program_idx"),
+            # Cursor pagination walks a tenant's rows by id.
+            models.Index(fields=["organization", "id"], name="project_org_id_idx"),
         ]
