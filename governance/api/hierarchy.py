@@ -77,15 +77,7 @@ class ScopedTenantField(serializers.PrimaryKeyRelatedField):
 class NodeSerializer(serializers.ModelSerializer):
     owner = MemberField(required=False, allow_null=True)
     sponsor = MemberField(required=False, allow_null=True)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        start = attrs.get("start_date", getattr(self.instance, "start_date", None))
-        end = attrs.get("end_date", getattr(self.instance, "end_date", None))
-        if start and end and end < start:
-            raise serializers.ValidationError(
-                {"end_date": ["The end date must not be before the start date."]}
-            )
-        return attrs
+    # Rules across fields (dates in order, unique codes) live in the services, not here.
 
 
 def node_serializer_class(model: type[HierarchyNode]) -> type[NodeSerializer]:
