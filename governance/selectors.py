@@ -41,13 +41,13 @@ def node_list(
     return queryset.select_related(*related).order_by("code", "pk")
 
 
-def child_counts(node: HierarchyNode) -> dict[str, int]:
-    """How many live nodes of each lower level sit under ``node``: one grouped query per level."""
+def child_counts(*, node: HierarchyNode, user: Any) -> dict[str, int]:
+    """How many visible live nodes of each lower level sit under ``node``: one query per level."""
     counts: dict[str, int] = {}
     for model in hierarchy_models():
         if node.LEVEL in model.ancestor_levels():
             counts[model.LEVEL] = (
-                model.objects.for_org(node.organization_id)
+                restrict(model.objects.all(), user, "view", organization=node.organization_id)
                 .filter(**{f"{node.LEVEL}_id": node.pk}, archived_at__isnull=True)
                 .aggregate(n=Count("pk"))["n"]
             )

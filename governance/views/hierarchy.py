@@ -142,7 +142,7 @@ class NodeDetailView(NodeMixin, DetailView):
             context["children_name_singular"] = children_model._meta.verbose_name
         context["counts"] = [
             (model_for_level(level)._meta.verbose_name_plural, count)
-            for level, count in child_counts(node).items()
+            for level, count in child_counts(node=node, user=user).items()
         ]
         context["history"] = (
             AuditEvent.objects.for_org(self.organization)
