@@ -1,43 +1,161 @@
 """Who may see and do what. The one place visibility is decided.
 
 ``restrict(queryset, user, action, organization=…)`` is called by every view, API viewset, form
-choice field, export and task that reads tenant rows on a user's behalf. It fails closed: a
-user who is not a member of the organization, or whose role does not allow the action, gets no
-rows. Out-of-scope objects therefore answer 404, never 403.
+choice field, export, report and task that reads tenant rows on a user's behalf; ``can`` answers
+the same question for one loaded object. Both fail closed: no membership, no grant → no rows,
+and objects outside a user's scope therefore answer 404.
 
-Today the decision rests on the member's base role in the organization; grants on hierarchy
-nodes refine it without changing this interface.
+A role granted on a node reaches everything below it. Every row of the hierarchy carries the
+keys of all its ancestors, so "below a node the user holds a grant on" is one subquery per level
+against the permission tables (``<ancestor>_id IN (SELECT node FROM grants WHERE user …)``): the
+SQL has the same shape for a user with one grant or a thousand, and no list of ids ever grows.
+
+The user's grants in the organization are read once per request (one query, cached on the user
+object): ``can`` decides from them without touching the database, and ``restrict`` uses them to
+leave out subqueries of levels where the user holds nothing. Revoking a role therefore takes
+effect on the next request.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import operator
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import reduce
+from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet, Value
 
 from governance.errors import AccessDenied
-from governance.models import Membership, Organization, Role
+from governance.models import Membership, Organization
+from governance.models.hierarchy import HierarchyNode, hierarchy_models
+from governance.permissions import ACTIONS, Action, permission_models
 
-Action = Literal["view", "add", "change", "archive"]
+__all__ = [
+    "Action",
+    "Grants",
+    "can",
+    "grants_of",
+    "membership_of",
+    "require",
+    "restrict",
+    "scope_paths",
+]
 
-# Roles that manage structure (create, edit, move, archive nodes) anywhere in the organization.
-STRUCTURE_ROLES = frozenset({Role.ADMIN, Role.LEAD})
+ORGANIZATION = "organization"
 
 
 def membership_of(user: Any, organization: Organization | int) -> Membership | None:
-    """The user's membership in the organization, cached on the user object for the request."""
-    if not getattr(user, "is_authenticated", False):
-        return None
+    """The user's membership in the organization (``None`` if none)."""
+    return grants_of(user, organization).membership
+
+
+@dataclass
+class Grants:
+    """What one user holds in one organization: ``nodes[permission][level]`` → node ids."""
+
+    organization_id: int
+    user_id: int | None
+    membership: Membership | None
+    nodes: dict[str, dict[str, set[int]]] = field(default_factory=dict)
+    # (level, "user" | "group") pairs that hold rows, per permission: which subqueries to run.
+    sources: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+
+    def holds(self, permission: str, level: str, node_id: int | None) -> bool:
+        return node_id is not None and node_id in self.nodes.get(permission, {}).get(level, ())
+
+    def on_organization(self, permission: str) -> bool:
+        return self.holds(permission, ORGANIZATION, self.organization_id)
+
+
+def node_models() -> list[type[Model]]:
+    """The organization and every hierarchy level: the models roles can be granted on."""
+    return [Organization, *hierarchy_models()]
+
+
+def _level(model: type[Model]) -> str:
+    return str(model.LEVEL)  # type: ignore[attr-defined]
+
+
+def grants_of(user: Any, organization: Organization | int) -> Grants:
+    """The user's membership and grants in the organization, read once per user object."""
     org_id = organization if isinstance(organization, int) else organization.pk
-    cache: dict[int, Membership | None] = user.__dict__.setdefault("_memberships", {})
-    if org_id not in cache:
-        cache[org_id] = (
+    user_id = user.pk if getattr(user, "is_authenticated", False) else None
+    cache: dict[int, Grants] = (
+        user.__dict__.setdefault("_grants", {}) if user_id is not None else {}
+    )
+    if org_id in cache:
+        return cache[org_id]
+    membership = None
+    if user_id is not None:
+        membership = (
             Membership.objects.for_org(org_id)
-            .filter(user=user)
+            .filter(user_id=user_id)
             .select_related("organization")
             .first()
         )
-    return cache[org_id]
+    grants = Grants(organization_id=org_id, user_id=user_id, membership=membership)
+    if membership is not None:
+        rows: QuerySet[Any] | None = None
+        for model in node_models():
+            for kind, table in zip(("user", "group"), permission_models(model), strict=True):
+                principal = {"user_id": user_id} if kind == "user" else {"group__user": user_id}
+                part = (
+                    table.objects.for_org(org_id)  # type: ignore[attr-defined]
+                    .filter(**principal)
+                    .values_list(
+                        Value(_level(model)),
+                        Value(kind),
+                        "content_object_id",
+                        "permission__codename",
+                    )
+                )
+                rows = part if rows is None else rows.union(part, all=True)
+        nodes: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+        sources: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for level, kind, node_id, codename in rows or ():
+            nodes[codename][level].add(node_id)
+            sources[codename].add((level, kind))
+        grants.nodes, grants.sources = dict(nodes), dict(sources)
+    if user_id is not None:
+        cache[org_id] = grants
+    return grants
+
+
+def scope_paths(model: type[Model]) -> tuple[dict[str, str], str | None]:
+    """How rows of ``model`` reach the hierarchy: ``({level: id path}, owner id path)``.
+
+    A hierarchy node stores its ancestors' keys; a row that belongs to a node (a milestone of a
+    measure, say) names that node's field in ``ACCESS_VIA`` and inherits its paths. Rows of
+    neither kind (functions, forums, members) are organization-wide.
+    """
+    if issubclass(model, HierarchyNode):
+        paths = {level: f"{level}_id" for level in model.ancestor_levels()}
+        paths[model.LEVEL] = "pk"
+        return paths, "owner_id"
+    via = getattr(model, "ACCESS_VIA", None)
+    if via is None:
+        return {}, None
+    node_model = model._meta.get_field(via).related_model
+    assert isinstance(node_model, type)
+    inner, owner = scope_paths(node_model)
+    paths = {
+        level: f"{via}_id" if path == "pk" else f"{via}__{path}" for level, path in inner.items()
+    }
+    return paths, f"{via}__{owner}" if owner else None
+
+
+def _grant_subquery(
+    level: str, kind: str, permission: str, user_id: int, organization_id: int
+) -> QuerySet[Any]:
+    model = next(model for model in node_models() if _level(model) == level)
+    table = permission_models(model)[0 if kind == "user" else 1]
+    principal = {"user_id": user_id} if kind == "user" else {"group__user": user_id}
+    return (
+        table.objects.for_org(organization_id)  # type: ignore[attr-defined]
+        .filter(permission__codename=permission, **principal)
+        .values("content_object_id")
+    )
 
 
 def restrict(
@@ -45,38 +163,72 @@ def restrict(
 ) -> QuerySet[Any]:
     """Rows of ``queryset`` in ``organization`` on which ``user`` may perform ``action``."""
     queryset = queryset.for_org(organization)  # type: ignore[attr-defined]
-    membership = membership_of(user, organization)
-    if membership is None:
+    grants = grants_of(user, organization)
+    if grants.membership is None or grants.user_id is None:
         return queryset.none()
-    if action == "view" or membership.role in STRUCTURE_ROLES:
-        return queryset
-    if action == "change" and membership.role == Role.OWNER and _has_field(queryset.model, "owner"):
-        return queryset.filter(owner=user)
-    return queryset.none()
+    rule = ACTIONS[action]
+    paths, owner_path = scope_paths(queryset.model)
+    if not paths and action == "view":
+        return queryset  # organization-wide reference rows: every member reads them
+    if not grants.on_organization(rule.permission):
+        terms = [
+            Q(
+                **{
+                    f"{paths[level]}__in": _grant_subquery(
+                        level, kind, rule.permission, grants.user_id, grants.organization_id
+                    )
+                }
+            )
+            for level, kind in sorted(grants.sources.get(rule.permission, ()))
+            if level in paths
+        ]
+        if rule.owner_may and owner_path:
+            terms.append(Q(**{owner_path: grants.user_id}))
+        if not terms:
+            return queryset.none()
+        queryset = queryset.filter(reduce(operator.or_, terms))
+    if rule.never_own and owner_path:
+        queryset = queryset.exclude(**{owner_path: grants.user_id})
+    return queryset
+
+
+def _node_keys(obj: Model) -> tuple[dict[str, int | None], int | None]:
+    """``({level: node id}, owner id)`` of a loaded object, the Python twin of ``scope_paths``."""
+    if isinstance(obj, HierarchyNode):
+        keys = {level: getattr(obj, f"{level}_id") for level in obj.ancestor_levels()}
+        keys[obj.LEVEL] = obj.pk
+        return keys, obj.owner_id  # type: ignore[attr-defined]
+    via = getattr(obj, "ACCESS_VIA", None)
+    if via is None:
+        return {}, None
+    return _node_keys(getattr(obj, via))
 
 
 def can(user: Any, action: Action, obj: Model) -> bool:
-    """Whether ``user`` may perform ``action`` on the loaded object ``obj``."""
-    manager = type(obj)._default_manager
-    organization_id = obj.organization_id  # type: ignore[attr-defined]
-    return (
-        restrict(manager.all(), user, action, organization=organization_id)
-        .filter(pk=obj.pk)
-        .exists()
-    )
+    """Whether ``user`` may perform ``action`` on the loaded object ``obj``.
+
+    ``obj`` may be the organization itself (e.g. ``can(user, "add", org)`` for a portfolio).
+    """
+    org_id = obj.pk if isinstance(obj, Organization) else obj.organization_id  # type: ignore[attr-defined]
+    grants = grants_of(user, org_id)
+    if grants.membership is None or grants.user_id is None:
+        return False
+    rule = ACTIONS[action]
+    if isinstance(obj, Organization):
+        return grants.on_organization(rule.permission)
+    keys, owner_id = _node_keys(obj)
+    if not keys and action == "view":
+        return True
+    if rule.never_own and owner_id == grants.user_id:
+        return False
+    if grants.on_organization(rule.permission):
+        return True
+    if any(grants.holds(rule.permission, level, node_id) for level, node_id in keys.items()):
+        return True
+    return rule.owner_may and owner_id is not None and owner_id == grants.user_id
 
 
 def require(user: Any, action: Action, obj: Model) -> None:
     """Raise ``AccessDenied`` unless ``user`` may perform ``action`` on ``obj``."""
     if not can(user, action, obj):
         raise AccessDenied()
-
-
-def can_create_top_level(user: Any, organization: Organization | int) -> bool:
-    """Whether ``user`` may create nodes that have no parent (portfolios)."""
-    membership = membership_of(user, organization)
-    return membership is not None and membership.role in STRUCTURE_ROLES
-
-
-def _has_field(model: type[Model], name: str) -> bool:
-    return any(field.name == name for field in model._meta.get_fields())

@@ -37,7 +37,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(TenantAdmin):
-    list_display = ("user", "organization", "role")
+    list_display = ("user", "organization", "kind")
 
 
 @admin.register(Portfolio, Program, Project)

@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet
 
 from governance.access import restrict
 from governance.models import HierarchyNode, Organization
-from governance.services.hierarchy import hierarchy_models
+from governance.models.hierarchy import hierarchy_models
 
 
 def organizations_of(user: Any) -> QuerySet[Organization]:

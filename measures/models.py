@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from governance.models import HierarchyNode, Portfolio, Program, Project
+from governance.permissions import node_permission_tables
 
 
 class MeasurePackage(HierarchyNode):
@@ -60,3 +61,11 @@ class Measure(HierarchyNode):
             models.Index(fields=["organization", "owner"], name="measure_org_owner_idx"),
             models.Index(fields=["organization", "id"], name="measure_org_id_idx"),
         ]
+
+
+MeasurePackageUserPermission, MeasurePackageGroupPermission = node_permission_tables(
+    "measures.MeasurePackage", "MeasurePackage", __name__
+)
+MeasureUserPermission, MeasureGroupPermission = node_permission_tables(
+    "measures.Measure", "Measure", __name__
+)

@@ -20,6 +20,7 @@ from governance.models import (
     Project,
     Role,
 )
+from governance.services.grants import assign_role
 from measures.models import Measure, MeasurePackage
 
 
@@ -54,10 +55,17 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
 class MembershipFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Membership
+        skip_postgeneration_save = True
 
     organization = factory.SubFactory(OrganizationFactory)
     user = factory.SubFactory(UserFactory)
-    role = Role.VIEWER
+
+    @factory.post_generation
+    def role(self, create: bool, extracted: str | None, **kwargs: object) -> None:
+        """``MembershipFactory(role=Role.LEAD)`` grants that role on the whole organization
+        (viewer by default); ``role=""`` leaves the member without any grant."""
+        if create and extracted != "":
+            assign_role(self.user, extracted or Role.VIEWER, self.organization)
 
 
 class FunctionFactory(factory.django.DjangoModelFactory):

@@ -21,9 +21,9 @@ from rest_framework.response import Response
 from governance.api.base import OrgScopedViewSet
 from governance.api.errors import PreconditionFailed
 from governance.models import HierarchyNode, Membership
+from governance.models.hierarchy import model_for_level
 from governance.services.hierarchy import (
     COMMON_FIELDS,
-    model_for_level,
     node_archive,
     node_create,
     node_move,

@@ -9,7 +9,8 @@ from django.contrib.auth import get_user_model
 
 from governance.access import restrict
 from governance.models import HierarchyNode, Membership, Organization
-from governance.services.hierarchy import COMMON_FIELDS, model_for_level
+from governance.models.hierarchy import model_for_level
+from governance.services.hierarchy import COMMON_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -1,4 +1,14 @@
 from governance.models.audit import AuditEvent
+from governance.models.grants import (
+    OrganizationGroupPermission,
+    OrganizationUserPermission,
+    PortfolioGroupPermission,
+    PortfolioUserPermission,
+    ProgramGroupPermission,
+    ProgramUserPermission,
+    ProjectGroupPermission,
+    ProjectUserPermission,
+)
 from governance.models.hierarchy import LEVELS, HierarchyNode, Portfolio, Program, Project
 from governance.models.operating_model import (
     BusinessUnit,
@@ -7,12 +17,19 @@ from governance.models.operating_model import (
     Function,
     LegalEntity,
 )
-from governance.models.tenancy import Membership, Organization, Role
+from governance.models.tenancy import (
+    PERMISSIONS,
+    MemberKind,
+    Membership,
+    Organization,
+    Role,
+)
 from governance.models.tenant import TenantManager, TenantModel, TenantQuerySet, UnscopedQuery
 from governance.models.tokens import ApiToken, TokenScope
 
 __all__ = [
     "LEVELS",
+    "PERMISSIONS",
     "ApiToken",
     "AuditEvent",
     "BusinessUnit",
@@ -21,11 +38,20 @@ __all__ = [
     "Function",
     "HierarchyNode",
     "LegalEntity",
+    "MemberKind",
     "Membership",
     "Organization",
+    "OrganizationGroupPermission",
+    "OrganizationUserPermission",
     "Portfolio",
+    "PortfolioGroupPermission",
+    "PortfolioUserPermission",
     "Program",
+    "ProgramGroupPermission",
+    "ProgramUserPermission",
     "Project",
+    "ProjectGroupPermission",
+    "ProjectUserPermission",
     "Role",
     "TenantManager",
     "TenantModel",

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 
+from governance.models.tenancy import NODE_PERMISSIONS
 from governance.models.tenant import TenantModel
 
 # Top-down order of the levels below the organization. The field that points at a node of a
@@ -23,6 +25,8 @@ class HierarchyNode(TenantModel):
     """Fields every level of the hierarchy has."""
 
     LEVEL: ClassVar[str]
+    # Shown and accepted only for users who may see this node's financials.
+    FINANCIAL_FIELDS: ClassVar[tuple[str, ...]] = ("target_value", "budget")
 
     code = models.CharField(max_length=30)
     title = models.CharField(max_length=200)
@@ -40,6 +44,20 @@ class HierarchyNode(TenantModel):
     )
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
+    target_value = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Annual value this node is expected to deliver, in the organization's currency.",
+    )
+    budget = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="One-time cost budget, in the organization's currency.",
+    )
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -49,6 +67,7 @@ class HierarchyNode(TenantModel):
     class Meta:
         abstract = True
         ordering = ["code"]
+        permissions = NODE_PERMISSIONS
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
@@ -70,6 +89,23 @@ class HierarchyNode(TenantModel):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+
+def hierarchy_models() -> list[type[HierarchyNode]]:
+    """Every concrete hierarchy model, top level first."""
+    found = [
+        model
+        for model in apps.get_models()
+        if issubclass(model, HierarchyNode) and getattr(model, "LEVEL", None) in LEVELS
+    ]
+    return sorted(found, key=lambda model: LEVELS.index(model.LEVEL))
+
+
+def model_for_level(level: str) -> type[HierarchyNode]:
+    for model in hierarchy_models():
+        if level == model.LEVEL:
+            return model
+    raise LookupError(level)
 
 
 def _code_unique(model: str) -> models.UniqueConstraint:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any, TypeVar
 
-from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
-from governance.access import can_create_top_level, require
+from governance.access import can, require
 from governance.audit import audit_record, field_changes
-from governance.errors import AccessDenied, StaleVersion, ValidationError
-from governance.models import LEVELS, HierarchyNode, Membership, Organization
+from governance.errors import StaleVersion, ValidationError
+from governance.models import HierarchyNode, Membership, Organization
+from governance.models.hierarchy import hierarchy_models
 
 Node = TypeVar("Node", bound=HierarchyNode)
 
@@ -25,23 +25,6 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
 # Fields a caller may set on any node; levels add their own (a measure's function, …).
 COMMON_FIELDS = ("code", "title", "description", "owner", "sponsor", "start_date", "end_date")
 USER_FIELDS = ("owner", "sponsor")
-
-
-def hierarchy_models() -> list[type[HierarchyNode]]:
-    """Every concrete hierarchy model, top level first."""
-    found = [
-        model
-        for model in apps.get_models()
-        if issubclass(model, HierarchyNode) and getattr(model, "LEVEL", None) in LEVELS
-    ]
-    return sorted(found, key=lambda model: LEVELS.index(model.LEVEL))
-
-
-def model_for_level(level: str) -> type[HierarchyNode]:
-    for model in hierarchy_models():
-        if level == model.LEVEL:
-            return model
-    raise LookupError(level)
 
 
 def ancestor_keys(parent: HierarchyNode | None) -> dict[str, int]:
@@ -87,6 +70,10 @@ def _validate(
     start, end = values.get("start_date"), values.get("end_date")
     if start and end and end < start:
         errors.setdefault("end_date", []).append("The end date must not be before the start date.")
+    for name in model.FINANCIAL_FIELDS:
+        amount = values.get(name)
+        if amount is not None and amount < 0:
+            errors.setdefault(name, []).append("Give an amount of zero or more.")
     parent_level = model.parent_level()
     if parent_level:
         if parent is None or parent.organization_id != organization_id:
@@ -124,7 +111,7 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _allowed_fields(model: type[HierarchyNode]) -> tuple[str, ...]:
-    return COMMON_FIELDS + tuple(getattr(model, "EXTRA_FIELDS", ()))
+    return COMMON_FIELDS + model.FINANCIAL_FIELDS + tuple(getattr(model, "EXTRA_FIELDS", ()))
 
 
 def _check_fields(model: type[HierarchyNode], values: dict[str, Any]) -> None:
@@ -153,10 +140,8 @@ def node_create(
                 .filter(pk=parent.pk)
                 .first()
             )
-        if parent is not None:
-            require(by, "add", parent)
-        elif model.parent_level() is None and not can_create_top_level(by, organization):
-            raise AccessDenied()
+        require(by, "add", parent if parent is not None else organization)
+        _check_financials(by, parent if parent is not None else organization, values)
         _validate(model=model, organization_id=organization.pk, values=values, parent=parent)
         node = model(organization=organization, **ancestor_keys(parent), **values)
         node.save()
@@ -164,6 +149,15 @@ def node_create(
             actor=by, action=f"{model.LEVEL}.created", obj=node, changes=field_changes({}, values)
         )
     return node
+
+
+def _check_financials(by: Any, scope: Any, values: dict[str, Any]) -> None:
+    """Financial fields come only from people who may see them on ``scope``."""
+    given = [name for name in HierarchyNode.FINANCIAL_FIELDS if name in values]
+    if given and not can(by, "view_financials", scope):
+        raise ValidationError(
+            {name: ["Your role may not see or set financial fields here."] for name in given}
+        )
 
 
 def _locked(node: Node) -> Node:
@@ -183,6 +177,7 @@ def node_update(*, node: Node, by: Any, expected_version: int | None = None, **v
     with transaction.atomic():
         node = _locked(node)
         require(by, "change", node)
+        _check_financials(by, node, values)
         _check_version(node, expected_version)
         before = {name: getattr(node, name) for name in values}
         merged = {name: getattr(node, name) for name in _allowed_fields(model)} | values
@@ -216,7 +211,7 @@ def node_move(
         )
     with transaction.atomic():
         node = _locked(node)
-        require(by, "change", node)
+        require(by, "move", node)
         _check_version(node, expected_version)
         fresh_parent = (
             type(new_parent).objects.for_org(node.organization_id).filter(pk=new_parent.pk).first()
@@ -242,6 +237,8 @@ def node_move(
                 descendant.objects.for_org(node.organization_id).filter(
                     **{f"{model.LEVEL}_id": node.pk}
                 ).update(**keys)
+        # Where it landed must be a place the mover may manage, judged on the new keys.
+        require(by, "move", node)
         audit_record(
             actor=by,
             action=f"{model.LEVEL}.moved",

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
-from governance.services.hierarchy import model_for_level
+from governance.models.hierarchy import model_for_level
 
 register = template.Library()
 

@@ -16,15 +16,14 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.views.generic import DetailView, FormView, ListView, View
 
-from governance.access import can, can_create_top_level, restrict
+from governance.access import can, restrict
 from governance.errors import AccessDenied, StaleVersion, ValidationError
 from governance.forms.base import apply_service_errors
 from governance.forms.hierarchy import node_form_class
 from governance.models import AuditEvent, HierarchyNode
+from governance.models.hierarchy import hierarchy_models, model_for_level
 from governance.selectors import child_counts, node_list
 from governance.services.hierarchy import (
-    hierarchy_models,
-    model_for_level,
     node_archive,
     node_create,
     node_move,
@@ -158,7 +157,7 @@ class NodeDetailView(NodeMixin, DetailView):
 def _can_add_here(view: NodeMixin) -> bool:
     parent_level = view.model.parent_level()
     if parent_level is None:
-        return can_create_top_level(view.request.user, view.organization)
+        return can(view.request.user, "add", view.organization)
     return restrict(
         model_for_level(parent_level).objects.all(),
         view.request.user,

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.generic import TemplateView
 
+from governance.access import can
 from governance.models import Portfolio
 from governance.selectors import node_list, organizations_of
 from governance.views.base import OrgMixin
@@ -31,4 +32,5 @@ class OrganizationHome(OrgMixin, TemplateView):
         context["portfolios"] = node_list(
             model=Portfolio, user=self.request.user, organization=self.organization
         )
+        context["can_add_portfolio"] = can(self.request.user, "add", self.organization)
         return context

@@ -26,7 +26,8 @@ from governance.models import (
     Project,
     Role,
 )
-from governance.services.hierarchy import ancestor_keys, hierarchy_models
+from governance.models.hierarchy import hierarchy_models
+from governance.services.hierarchy import ancestor_keys
 from measures.models import Measure, MeasurePackage
 from reporting.demo.dates import planning_horizon
 from reporting.demo.organization import BUSINESS_UNITS, FUNCTIONS, Person

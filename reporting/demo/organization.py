@@ -26,6 +26,8 @@ class Person:
     # People who only appear as owners and forum members get no password: the demo logins
     # are the ones printed by the command.
     can_log_in: bool = True
+    # An API-only principal: it acts through tokens, never through the login page.
+    integrator: bool = False
 
 
 # One login per role, printed by the command; the order is the order of the printed table.
@@ -40,7 +42,13 @@ DEMO_USERS = (
     Person("viewer", "Laura", "Becker", Role.VIEWER, "Business Analyst"),
 )
 INTEGRATOR = Person(
-    "integrator", "ERP", "Integration", Role.LEAD, "Service account: ERP sync", can_log_in=False
+    "integrator",
+    "ERP",
+    "Integration",
+    Role.LEAD,
+    "Service account: ERP sync",
+    can_log_in=False,
+    integrator=True,
 )
 COLLEAGUES = (
     Person("m.keller", "Martin", "Keller", Role.EXECUTIVE, "Chief Commercial Officer", False),

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
-from governance.models import Membership, Organization
+from governance.models import MemberKind, Membership, Organization
+from governance.services.grants import assign_role
 from reporting.demo.organization import Person
 
 
@@ -56,12 +57,17 @@ def members_ensure(
             Membership(
                 organization=organization,
                 user=users[person.username],
-                role=person.role,
                 title=person.title,
+                kind=MemberKind.INTEGRATOR if person.integrator else MemberKind.PERSON,
             )
             for person in people
             if users[person.username].pk not in member_ids
         ],
         batch_size=1000,
     )
+    by_role: dict[str, list[Any]] = {}
+    for person in people:
+        by_role.setdefault(person.role, []).append(users[person.username])
+    for role, holders in by_role.items():
+        assign_role(holders, role, organization)
     return users
