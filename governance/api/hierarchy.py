@@ -18,6 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from governance.access import can
 from governance.api.base import OrgScopedViewSet
 from governance.api.errors import PreconditionFailed
 from governance.models import HierarchyNode, Membership
@@ -77,7 +78,16 @@ class ScopedTenantField(serializers.PrimaryKeyRelatedField):
 class NodeSerializer(serializers.ModelSerializer):
     owner = MemberField(required=False, allow_null=True)
     sponsor = MemberField(required=False, allow_null=True)
-    # Rules across fields (dates in order, unique codes) live in the services, not here.
+    # Rules across fields (dates in order, unique codes, who may set financial fields) live in
+    # the services, not here.
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not can(request.user, "view_financials", instance):
+            for name in instance.FINANCIAL_FIELDS:
+                data.pop(name, None)
+        return data
 
 
 def node_serializer_class(model: type[HierarchyNode]) -> type[NodeSerializer]:
@@ -94,10 +104,20 @@ def node_serializer_class(model: type[HierarchyNode]) -> type[NodeSerializer]:
     for name in extra:
         related = model._meta.get_field(name).related_model
         attrs[name] = ScopedTenantField(model=related, required=False, allow_null=True)
+    for name in model.FINANCIAL_FIELDS:
+        attrs[name] = serializers.DecimalField(
+            max_digits=16,
+            decimal_places=2,
+            required=False,
+            allow_null=True,
+            help_text=f"{model._meta.get_field(name).help_text} Present only for roles that may "
+            "see financials; only they may set it.",
+        )
     fields = [
         "id",
         *ancestors,
         *COMMON_FIELDS,
+        *model.FINANCIAL_FIELDS,
         *extra,
         "archived_at",
         "version",
@@ -163,6 +183,7 @@ class NodeViewSet(
     OrgScopedViewSet,
 ):
     ordering_fields = ["id", "code", "title", "start_date", "end_date", "updated_at"]
+    ACTION_PERMISSIONS = {"restore": "archive", "move": "move"}
 
     def _expected_version(self, request: Request) -> int | None:
         header = request.headers.get("If-Match")
@@ -194,6 +215,7 @@ class NodeViewSet(
             parent=parent,
             **data,
         )
+        self.confirm(node)
         node = self.get_queryset().get(pk=node.pk)
         response = Response(self.get_serializer(node).data, status=status.HTTP_201_CREATED)
         return self._with_etag(response, node)
@@ -214,6 +236,7 @@ class NodeViewSet(
         node = node_update(
             node=node, by=request.user, expected_version=self._expected_version(request), **data
         )
+        self.confirm(node)
         node = self.get_queryset().get(pk=node.pk)
         return self._with_etag(Response(self.get_serializer(node).data), node)
 
@@ -258,6 +281,7 @@ class NodeViewSet(
             by=request.user,
             expected_version=self._expected_version(request),
         )
+        self.confirm(node)
         node = self.get_queryset().get(pk=node.pk)
         return self._with_etag(Response(self.get_serializer(node).data), node)
 

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
-from governance.access import restrict
+from governance.access import can, restrict
 from governance.models import HierarchyNode, Membership, Organization
 from governance.models.hierarchy import model_for_level
 from governance.services.hierarchy import COMMON_FIELDS
@@ -17,7 +17,7 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 def node_form_class(model: type[HierarchyNode]) -> type[forms.ModelForm]:
     """A ModelForm for ``model`` with its parent as a choice of nodes the user may add under."""
-    fields = [*COMMON_FIELDS, *getattr(model, "EXTRA_FIELDS", ())]
+    fields = [*COMMON_FIELDS, *model.FINANCIAL_FIELDS, *getattr(model, "EXTRA_FIELDS", ())]
     meta = type(
         "Meta",
         (),
@@ -57,6 +57,14 @@ class NodeForm(forms.ModelForm):
                 related = model._meta.get_field(name).related_model
                 field.queryset = related.objects.for_org(organization)  # type: ignore[union-attr]
         self.fields["code"].help_text = "Unique in the organization, e.g. PRJ-042."
+        # Whoever may create a node manages its subtree and sees its financials; on an existing
+        # node the user's role there decides.
+        if self.instance.pk and not can(user, "view_financials", self.instance):
+            for name in model.FINANCIAL_FIELDS:
+                del self.fields[name]
+        for name in model.FINANCIAL_FIELDS:
+            if name in self.fields:
+                self.fields[name].label = f"{self.fields[name].label} ({organization.currency})"
         parent_level = model.parent_level()
         if parent_level:
             parent_model = model_for_level(parent_level)
@@ -73,8 +81,9 @@ class NodeForm(forms.ModelForm):
 
     def node_values(self) -> dict[str, Any]:
         """The cleaned values the node's services take (without the parent)."""
-        names = [*COMMON_FIELDS, *getattr(self._meta.model, "EXTRA_FIELDS", ())]
-        return {name: self.cleaned_data.get(name) for name in names}
+        model = self._meta.model
+        names = [*COMMON_FIELDS, *model.FINANCIAL_FIELDS, *getattr(model, "EXTRA_FIELDS", ())]
+        return {name: self.cleaned_data.get(name) for name in names if name in self.fields}
 
 
 def organization_member_ids(organization: Organization) -> Any:

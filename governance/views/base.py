@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import get_object_or_404
 
@@ -35,7 +36,11 @@ class OrgMixin(LoginRequiredMixin):
             raise Http404("No such organization.")
         self.organization = request.organization = organization  # type: ignore[attr-defined]
         self.membership = request.membership = membership  # type: ignore[attr-defined]
-        return super().dispatch(request, *args, **kwargs)
+        if request.method in METHOD_ACTIONS:
+            return super().dispatch(request, *args, **kwargs)
+        # A write is one transaction: a refusal raised after a service wrote rolls it back.
+        with transaction.atomic():
+            return super().dispatch(request, *args, **kwargs)
 
     def restricted(self, queryset: Any, action: Action | None = None) -> Any:
         """``queryset`` narrowed to what the user may do with this request's action."""

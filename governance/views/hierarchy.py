@@ -149,6 +149,7 @@ class NodeDetailView(NodeMixin, DetailView):
             .select_related("actor")[:20]
         )
         context["can_change"] = can(user, "change", node)
+        context["can_view_financials"] = can(user, "view_financials", node)
         context["can_archive"] = can(user, "archive", node)
         context["can_add_child"] = children_model is not None and can(user, "add", node)
         return context
