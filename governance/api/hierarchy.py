@@ -110,8 +110,8 @@ def node_serializer_class(model: type[HierarchyNode]) -> type[NodeSerializer]:
             decimal_places=2,
             required=False,
             allow_null=True,
-            help_text=f"{model._meta.get_field(name).help_text} Present only for roles that may "
-            "see financials; only they may set it.",
+            help_text=f"{getattr(model._meta.get_field(name), 'help_text', '')} Present only "
+            "for roles that may see financials; only they may set it.",
         )
     fields = [
         "id",
