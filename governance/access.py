@@ -21,20 +21,22 @@ from __future__ import annotations
 import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import cache, reduce
 from typing import Any
 
+from django.db import connection
 from django.db.models import Model, Q, QuerySet, Value
 
 from governance.errors import AccessDenied
 from governance.models import Membership, Organization
-from governance.models.hierarchy import HierarchyNode, hierarchy_models
+from governance.models.hierarchy import HierarchyNode, hierarchy_models, model_for_level
 from governance.permissions import ACTIONS, Action, permission_models
 
 __all__ = [
     "Action",
     "Grants",
     "can",
+    "can_add",
     "grants_of",
     "membership_of",
     "require",
@@ -95,31 +97,51 @@ def grants_of(user: Any, organization: Organization | int) -> Grants:
             .first()
         )
     grants = Grants(organization_id=org_id, user_id=user_id, membership=membership)
-    if membership is not None:
-        rows: QuerySet[Any] | None = None
-        for model in node_models():
-            for kind, table in zip(("user", "group"), permission_models(model), strict=True):
-                principal = {"user_id": user_id} if kind == "user" else {"group__user": user_id}
-                part = (
-                    table.objects.for_org(org_id)  # type: ignore[attr-defined]
-                    .filter(**principal)
-                    .values_list(
-                        Value(_level(model)),
-                        Value(kind),
-                        "content_object_id",
-                        "permission__codename",
-                    )
-                )
-                rows = part if rows is None else rows.union(part, all=True)
+    if membership is not None and user_id is not None:
+        sql, params = _grants_sql(org_id, user_id)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
         nodes: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
         sources: dict[str, set[tuple[str, str]]] = defaultdict(set)
-        for level, kind, node_id, codename in rows or ():
+        for level, kind, node_id, codename in rows:
             nodes[codename][level].add(node_id)
             sources[codename].add((level, kind))
         grants.nodes, grants.sources = dict(nodes), dict(sources)
     if user_id is not None:
         cache[org_id] = grants
     return grants
+
+
+# Stand-ins compiled into the grants query once; each call swaps in the real ids.
+_ORG, _USER = -7_000_001, -7_000_002
+
+
+@cache
+def _grants_template(vendor: str) -> tuple[str, tuple[Any, ...]]:
+    """SQL of every grant of one user in one organization: a UNION ALL over the user and group
+    permission tables of every node model. Compiled by the ORM once per database vendor."""
+    rows: QuerySet[Any] | None = None
+    for model in node_models():
+        for kind, table in zip(("user", "group"), permission_models(model), strict=True):
+            principal = {"user_id": _USER} if kind == "user" else {"group__user": _USER}
+            part = (
+                table.objects.for_org(_ORG)
+                .filter(**principal)
+                .values_list(
+                    Value(_level(model)), Value(kind), "content_object_id", "permission__codename"
+                )
+            )
+            rows = part if rows is None else rows.union(part, all=True)
+    assert rows is not None
+    sql, params = rows.query.sql_with_params()
+    return sql, tuple(params)
+
+
+def _grants_sql(organization_id: int, user_id: int) -> tuple[str, list[Any]]:
+    sql, params = _grants_template(connection.vendor)
+    swap = {_ORG: organization_id, _USER: user_id}
+    return sql, [swap.get(param, param) if isinstance(param, int) else param for param in params]
 
 
 def scope_paths(model: type[Model]) -> tuple[dict[str, str], str | None]:
@@ -226,6 +248,17 @@ def can(user: Any, action: Action, obj: Model) -> bool:
     if any(grants.holds(rule.permission, level, node_id) for level, node_id in keys.items()):
         return True
     return rule.owner_may and owner_id is not None and owner_id == grants.user_id
+
+
+def can_add(user: Any, model: type[HierarchyNode], organization: Organization) -> bool:
+    """Whether ``user`` may create a ``model`` node anywhere (under some parent, or at the top)."""
+    if can(user, "add", organization):
+        return True
+    parent_level = model.parent_level()
+    if parent_level is None:
+        return False
+    parent_model = model_for_level(parent_level)
+    return restrict(parent_model.objects.all(), user, "add", organization=organization).exists()
 
 
 def require(user: Any, action: Action, obj: Model) -> None:

@@ -13,12 +13,12 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from governance.access import can
+from governance.access import can, can_add
 from governance.api.base import OrgScopedViewSet
 from governance.api.errors import PreconditionFailed
 from governance.models import HierarchyNode, Membership
@@ -203,6 +203,8 @@ class NodeViewSet(
         return self._with_etag(Response(self.get_serializer(node).data), node)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not can_add(request.user, self.queryset_model, self.organization):
+            raise exceptions.PermissionDenied("Your role does not allow this here.")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

@@ -16,7 +16,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.views.generic import DetailView, FormView, ListView, View
 
-from governance.access import can, restrict
+from governance.access import can, can_add
 from governance.errors import AccessDenied, StaleVersion, ValidationError
 from governance.forms.base import apply_service_errors
 from governance.forms.hierarchy import node_form_class
@@ -151,20 +151,13 @@ class NodeDetailView(NodeMixin, DetailView):
         context["can_change"] = can(user, "change", node)
         context["can_view_financials"] = can(user, "view_financials", node)
         context["can_archive"] = can(user, "archive", node)
+        context["can_move"] = can(user, "move", node)
         context["can_add_child"] = children_model is not None and can(user, "add", node)
         return context
 
 
 def _can_add_here(view: NodeMixin) -> bool:
-    parent_level = view.model.parent_level()
-    if parent_level is None:
-        return can(view.request.user, "add", view.organization)
-    return restrict(
-        model_for_level(parent_level).objects.all(),
-        view.request.user,
-        "add",
-        organization=view.organization,
-    ).exists()
+    return can_add(view.request.user, view.model, view.organization)
 
 
 class NodeFormView(NodeMixin, FormView):
@@ -193,6 +186,11 @@ class NodeCreateView(NodeFormView):
         if not _can_add_here(self):
             raise PermissionDenied
         return super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not _can_add_here(self):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
 
     def get_initial(self) -> dict[str, Any]:
         initial = super().get_initial()
@@ -268,7 +266,7 @@ class NodeMoveView(NodeMixin, FormView):
     template_name = "governance/node_move.html"
 
     def get_form(self, form_class: Any = None) -> MoveForm:
-        self.node = self.get_node("change")
+        self.node = self.get_node("move")
         parent_model = model_for_level(self.model.parent_level() or "")
         choices = (
             self.restricted(parent_model.objects.all(), "add")

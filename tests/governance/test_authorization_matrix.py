@@ -1,0 +1,352 @@
+"""The authorization matrix, generated from the URL configuration.
+
+Every route, for every persona, with an object in the persona's scope, out of it, and in another
+tenant → the expected answer. The expectations come from the role table of the product (written
+out below by hand, not computed by the code under test). A meta-test fails when a route exists
+that the matrix does not describe, so a new view or endpoint cannot ship unexamined.
+
+Answers are compared by category: ``ok`` (the request passed authorization: 2xx, a redirect
+that is not to the login page, or a validation answer 400/409/412/422 for the empty bodies sent
+here), ``login`` (redirect to the login page), ``401``, ``403`` and ``404``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from governance.models import LEVELS, Organization, Role
+from governance.models.hierarchy import HierarchyNode
+from governance.services.grants import assign_role
+from governance.services.tokens import token_issue
+from tests.factories import (
+    MeasureFactory,
+    MeasurePackageFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    PortfolioFactory,
+    ProgramFactory,
+    ProjectFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+SAFE = {"GET", "HEAD", "OPTIONS"}
+MANAGE = frozenset({"view", "add", "change", "move", "archive"})
+
+# ---------------------------------------------------------------------------------------------
+# Routes: what each one needs. ``methods`` maps an HTTP method to the action it performs;
+# ``level`` is the level of the object in the URL (None: a collection or a page without one).
+
+
+@dataclass(frozen=True)
+class Route:
+    methods: dict[str, str]
+    level: str | None = None
+    api: bool = False
+    # "org": needs membership of the URL's organization; "user": any signed-in user;
+    # "public": anyone.
+    audience: str = "org"
+    creates: str | None = None  # collection routes that create a node of this level
+    answer: str | None = None  # the same answer for everyone
+
+
+def node_routes() -> dict[str, Route]:
+    routes: dict[str, Route] = {}
+    for level in LEVELS:
+        routes[f"{level}-list"] = Route({"GET": "view"})
+        routes[f"{level}-create"] = Route({"GET": "add", "POST": "add"}, creates=level)
+        routes[f"{level}-detail"] = Route({"GET": "view"}, level)
+        routes[f"{level}-edit"] = Route({"GET": "change", "POST": "change"}, level)
+        routes[f"{level}-archive"] = Route({"POST": "archive"}, level)
+        routes[f"{level}-restore"] = Route({"POST": "archive"}, level)
+        if level != "portfolio":
+            routes[f"{level}-move"] = Route({"GET": "move", "POST": "move"}, level)
+        routes[f"api:{level}-list"] = Route({"GET": "view", "POST": "add"}, api=True, creates=level)
+        routes[f"api:{level}-detail"] = Route(
+            {"GET": "view", "PUT": "change", "PATCH": "change", "DELETE": "archive"}, level, True
+        )
+        routes[f"api:{level}-move"] = Route({"POST": "move"}, level, True)
+        routes[f"api:{level}-restore"] = Route({"POST": "archive"}, level, True)
+    return routes
+
+
+ROUTES: dict[str, Route] = {
+    **node_routes(),
+    "org-home": Route({"GET": "view"}),
+    "home": Route({"GET": "view"}, audience="user"),
+    "api:api-org-list": Route({"GET": "view"}, api=True, audience="user"),
+    "login": Route({"GET": "view"}, audience="public"),
+    "logout": Route({"POST": "view"}, audience="public", answer="login"),
+    "healthz": Route({"GET": "view"}, audience="public"),
+    "api-schema": Route({"GET": "view"}, audience="public"),
+    "api-docs": Route({"GET": "view"}, audience="public"),
+    "api-redoc": Route({"GET": "view"}, audience="public"),
+}
+# The Django admin is for staff only and is covered as one rule (see test_admin_is_staff_only).
+COVERED_NAMESPACES = ("admin:",)
+
+
+def url_names() -> Iterator[str]:
+    def walk(patterns: list, namespace: str | None) -> Iterator[str]:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern):
+                name = pattern.name or str(pattern.pattern)
+                yield f"{namespace}:{name}" if namespace else name
+
+    yield from walk(get_resolver().url_patterns, None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Personas and what the product's role table says they may do. "in" is the subtree of
+# portfolio A (where most personas hold their role), "out" the subtree of portfolio B.
+
+PERSONAS = (
+    "anonymous",
+    "viewer",
+    "contributor",
+    "owner",
+    "lead_other",
+    "controller",
+    "executive",
+    "admin",
+    "outsider",
+    "token_read",
+    "token_write",
+)
+
+MAY: dict[str, dict[str, frozenset[str]]] = {
+    "viewer": {"in": frozenset({"view"}), "out": frozenset()},
+    "contributor": {"in": frozenset({"view"}), "out": frozenset()},
+    "owner": {"in": frozenset({"view"}), "out": frozenset()},
+    "lead_other": {"in": frozenset(), "out": MANAGE},
+    "controller": {"in": frozenset({"view"}), "out": frozenset()},
+    "executive": {"in": frozenset({"view"}), "out": frozenset()},
+    "admin": {"in": MANAGE, "out": MANAGE},
+    "token_read": {"in": MANAGE, "out": frozenset()},
+    "token_write": {"in": MANAGE, "out": frozenset()},
+}
+# The owner edits the measure they own (the "in" measure), nothing else.
+OWNED = {"owner": {("measure", "in"): frozenset({"change"})}}
+# Who may create nodes of a level somewhere: the admin everywhere; leads below portfolios.
+CREATES = {
+    "admin": set(LEVELS),
+    "lead_other": set(LEVELS) - {"portfolio"},
+    "token_read": set(LEVELS) - {"portfolio"},
+    "token_write": set(LEVELS) - {"portfolio"},
+}
+
+
+def expected(persona: str, route: Route, scope: str, method: str) -> str:
+    if route.answer:
+        return route.answer
+    if route.audience == "public":
+        return "ok"
+    signed_in = persona not in ("anonymous",) and not (
+        persona.startswith("token") and not route.api
+    )
+    if not signed_in:
+        return "401" if route.api else "login"
+    if route.audience == "user":
+        return "ok"
+    if persona == "outsider":
+        return "404"
+    if persona == "token_read" and method not in SAFE:
+        return "403"
+    action = route.methods[method]
+    if route.level is None:
+        if route.creates and action == "add":
+            return "ok" if route.creates in CREATES.get(persona, ()) else "403"
+        return "ok"
+    if scope == "tenant":
+        return "404"
+    allowed = MAY[persona][scope] | OWNED.get(persona, {}).get((route.level, scope), frozenset())
+    if "view" not in allowed:
+        return "404"
+    return "ok" if action in allowed else "403"
+
+
+def category(response) -> str:
+    status = response.status_code
+    if status == 302 and response["Location"].startswith("/login/"):
+        return "login"
+    if status in (401, 403, 404):
+        return str(status)
+    if status < 400 or status in (400, 409, 412, 422):
+        return "ok"
+    return str(status)
+
+
+# ---------------------------------------------------------------------------------------------
+# The world: acme with portfolios A (in) and B (out), globex with one more subtree (tenant).
+
+
+@dataclass
+class World:
+    org: Organization
+    nodes: dict[tuple[str, str], HierarchyNode] = field(default_factory=dict)
+    people: dict[str, object] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def client(self, persona: str) -> APIClient:
+        client = APIClient()
+        if persona in self.tokens:
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.tokens[persona]}")
+        elif persona != "anonymous":
+            client.force_login(self.people[persona])  # type: ignore[arg-type]
+        return client
+
+
+def subtree(org: Organization, prefix: str) -> dict[str, HierarchyNode]:
+    portfolio = PortfolioFactory(organization=org, code=f"{prefix}-PF")
+    program = ProgramFactory(portfolio=portfolio, code=f"{prefix}-PG")
+    project = ProjectFactory(program=program, code=f"{prefix}-PJ")
+    package = MeasurePackageFactory(project=project, code=f"{prefix}-MP")
+    measure = MeasureFactory(package=package, code=f"{prefix}-ME")
+    return dict(zip(LEVELS, (portfolio, program, project, package, measure), strict=True))
+
+
+def build_world() -> World:
+    org = OrganizationFactory(slug="acme")
+    globex = OrganizationFactory(slug="globex")
+    world = World(org=org)
+    for scope, (owner_org, prefix) in {
+        "in": (org, "A"),
+        "out": (org, "B"),
+        "tenant": (globex, "G"),
+    }.items():
+        for level, node in subtree(owner_org, prefix).items():
+            world.nodes[(level, scope)] = node
+    a, b = world.nodes[("portfolio", "in")], world.nodes[("portfolio", "out")]
+    roles = {
+        "viewer": (Role.VIEWER, a),
+        "contributor": (Role.CONTRIBUTOR, a),
+        "owner": (Role.OWNER, a),
+        "lead_other": (Role.LEAD, b),
+        "controller": (Role.CONTROLLER, a),
+        "executive": (Role.EXECUTIVE, a),
+        "admin": (Role.ADMIN, org),
+    }
+    for persona, (role, node) in roles.items():
+        user = UserFactory(username=f"matrix-{persona}")
+        MembershipFactory(organization=org, user=user, role="")
+        assign_role(user, role, node)
+        world.people[persona] = user
+    measure = world.nodes[("measure", "in")]
+    type(measure).objects.for_org(org).filter(pk=measure.pk).update(owner=world.people["owner"])
+    outsider = UserFactory(username="matrix-outsider")
+    MembershipFactory(organization=globex, user=outsider, role=Role.ADMIN)
+    world.people["outsider"] = outsider
+    integrator = UserFactory(username="matrix-integrator")
+    MembershipFactory(organization=org, user=integrator, role="", kind="integrator")
+    assign_role(integrator, Role.LEAD, a)
+    for persona, scope in (("token_read", "read"), ("token_write", "write")):
+        _, secret = token_issue(
+            user=integrator, organization=org, name=persona, scope=scope, by=integrator
+        )
+        world.tokens[persona] = secret
+    return world
+
+
+def url_for(name: str, world: World, scope: str) -> str:
+    route = ROUTES[name]
+    kwargs: dict[str, object] = {}
+    pattern_kwargs = _pattern_kwargs(name)
+    if "org_slug" in pattern_kwargs:
+        kwargs["org_slug"] = world.org.slug
+    if route.level is not None:
+        kwargs["pk"] = world.nodes[(route.level, scope)].pk
+    return reverse(name, kwargs=kwargs)
+
+
+def _pattern_kwargs(name: str) -> set[str]:
+    resolver = get_resolver()
+    namespace, _, short = name.rpartition(":")
+    if namespace:
+        resolver = resolver.namespace_dict[namespace][1]
+    possibilities = resolver.reverse_dict.getlist(short)
+    return set(possibilities[0][0][0][1]) if possibilities else set()
+
+
+def cases() -> Iterator[tuple[str, str, str]]:
+    for name, route in ROUTES.items():
+        scopes = ("in", "out", "tenant") if route.level else ("in",)
+        for method in route.methods:
+            for scope in scopes:
+                yield name, method, scope
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def test_every_route_is_in_the_matrix():
+    unknown = [
+        name
+        for name in url_names()
+        if name not in ROUTES and not name.startswith(COVERED_NAMESPACES)
+    ]
+    assert unknown == [], f"Routes without an authorization expectation: {unknown}"
+    stale = set(ROUTES) - set(url_names())
+    assert stale == set(), f"Matrix entries for routes that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_authorization_matrix(persona):
+    world = build_world()
+    client = world.client(persona)
+    mismatches = []
+    for name, method, scope in cases():
+        route = ROUTES[name]
+        path = url_for(name, world, scope)
+        # Signing out must not sign the rest of the run out.
+        sender = world.client(persona) if name == "logout" else client
+        with transaction.atomic():
+            send = getattr(sender, method.lower())
+            response = send(path, {}, format="json") if route.api else send(path)
+            transaction.set_rollback(True)
+        want = expected(persona, route, scope, method)
+        got = category(response)
+        if got != want:
+            mismatches.append(f"{method} {path} ({name}, {scope}): expected {want}, got {got}")
+    assert mismatches == [], "\n".join(mismatches)
+
+
+def visible_codes(persona: str) -> set[str]:
+    prefixes = {"in": "A", "out": "B"}
+    return {
+        prefixes[scope]
+        for scope in ("in", "out")
+        if "view" in MAY.get(persona, {}).get(scope, frozenset())
+    }
+
+
+@pytest.mark.parametrize("persona", [p for p in PERSONAS if p in MAY])
+def test_lists_return_exactly_the_permitted_rows(persona):
+    world = build_world()
+    client = world.client(persona)
+    suffix = {"portfolio": "PF", "program": "PG", "project": "PJ", "package": "MP", "measure": "ME"}
+    segment = {"package": "packages"}
+    for level in LEVELS:
+        plural = segment.get(level, f"{level}s")
+        want = {f"{prefix}-{suffix[level]}" for prefix in visible_codes(persona)}
+        api = client.get(f"/api/v1/orgs/acme/{plural}/")
+        assert {row["code"] for row in api.json()["results"]} == want, (persona, level)
+        if not persona.startswith("token"):
+            page = client.get(f"/o/acme/{plural}/").content.decode()
+            shown = {f"{p}-{suffix[level]}" for p in "ABG" if f"{p}-{suffix[level]}" in page}
+            assert shown == want, (persona, level)
+
+
+def test_admin_is_staff_only(client):
+    person = UserFactory(username="not-staff")
+    client.force_login(person)
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
