@@ -32,6 +32,8 @@ def start(**env):
         ("EMAIL_PORT", "twenty-five"),
         ("REDIS_URL", "localhost:6379"),
         ("HTTPS_ONLY", "perhaps"),
+        ("LOGIN_FAILURE_LIMIT", "0"),
+        ("LOGIN_LOCKOUT_MINUTES", "a quarter hour"),
     ],
 )
 def test_malformed_variable_stops_start_up_naming_it(variable, value):
