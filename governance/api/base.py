@@ -3,7 +3,8 @@
 Before any handler runs, ``initial`` authenticates, finds the organization of the URL, checks
 that the user is a member (and that a token belongs to this organization) — otherwise 404 — and
 refuses writes through read-only tokens. ``get_queryset`` is always ``restrict``-ed for viewing;
-writes go through services, which check the write permission themselves.
+writes go through services, which check the write permission themselves. Every refusal, its own
+or a 404 / 403 from a handler or service, goes to the security log.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from typing import Any
 from django.db.models import QuerySet
 from rest_framework import exceptions, viewsets
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from governance.access import membership_of, restrict
 from governance.models import ApiToken, Organization, TokenScope
+from governance.security import log_denied, log_refused, url_object
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -37,14 +40,20 @@ class OrgScopedViewSetMixin:
             or membership_of(request.user, organization) is None
             or (token is not None and token.organization_id != organization.pk)
         ):
+            log_denied(request, "not_member", obj=url_object(self))
             raise exceptions.NotFound()
         if (
             token is not None
             and token.scope != TokenScope.WRITE
             and request.method not in SAFE_METHODS
         ):
+            log_denied(request, "read_only_token")
             raise exceptions.PermissionDenied("This token may only read.")
         self.organization = organization
+
+    def handle_exception(self, exc: Exception) -> Response:
+        log_refused(self.request, exc, view=self)
+        return super().handle_exception(exc)  # type: ignore[misc]
 
     def restricted(self, queryset: QuerySet[Any], action: str = "view") -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):
