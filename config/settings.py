@@ -206,6 +206,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
+# API rate limits (governance.api.throttling): per token for integrations, per user for browser
+# sessions; anonymous requests count per client address at the user rate.
+API_RATE_TOKEN = env.get_rate("API_RATE_TOKEN", default="600/min")
+API_RATE_USER = env.get_rate("API_RATE_USER", default="1200/min")
+
 _RENDERERS = ["rest_framework.renderers.JSONRenderer"]
 if DEBUG:
     _RENDERERS.append("rest_framework.renderers.BrowsableAPIRenderer")
@@ -219,6 +224,14 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["governance.api.throttling.ApiRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": API_RATE_TOKEN,
+        "user": API_RATE_USER,
+        "anon": API_RATE_USER,
+    },
+    # The client address is REMOTE_ADDR: a client-sent X-Forwarded-For is not trusted.
+    "NUM_PROXIES": 0,
     "DEFAULT_PAGINATION_CLASS": "governance.api.pagination.StablePagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

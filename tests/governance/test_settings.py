@@ -34,6 +34,8 @@ def start(**env):
         ("HTTPS_ONLY", "perhaps"),
         ("LOGIN_FAILURE_LIMIT", "0"),
         ("LOGIN_LOCKOUT_MINUTES", "a quarter hour"),
+        ("API_RATE_TOKEN", "fast"),
+        ("API_RATE_USER", "0/min"),
     ],
 )
 def test_malformed_variable_stops_start_up_naming_it(variable, value):
