@@ -135,3 +135,11 @@ def test_api_tokens_are_unaffected_by_a_lockout(client, api, personas):
     for _ in range(settings.LOGIN_FAILURE_LIMIT + 1):
         assert api.get("/api/v1/orgs/").status_code == 401
     assert AccessAttempt.objects.count() == recorded
+
+
+def test_login_cookies_are_httponly_and_same_site(client, personas):
+    form = client.get(reverse("login"))
+    response = attempt(client, personas.lead.username, settings.DEMO_PASSWORD)
+    assert response.status_code == 302
+    for cookie in (form.cookies["csrftoken"], response.cookies["sessionid"]):
+        assert cookie["httponly"] is True and cookie["samesite"] == "Lax"
