@@ -8,6 +8,7 @@ failing later in a request.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+# The request rates Django REST framework understands: "<count>/<period>".
+_RATE = re.compile(r"^(\d+)/(s|sec|second|m|min|minute|h|hour|d|day)$")
 
 
 class Env:
@@ -68,6 +71,16 @@ class Env:
         if value is None:
             return list(default or [])
         return [item.strip() for item in value.split(",") if item.strip()]
+
+    def get_rate(self, name: str, default: str) -> str:
+        """A request rate such as ``600/min``: a positive count per second, minute, hour or day."""
+        value = self._raw(name)
+        if value is None or value == "":
+            return default
+        match = _RATE.match(value.strip().replace(" ", ""))
+        if match is None or int(match.group(1)) < 1:
+            raise self.fail(name, value, "a rate such as 600/min (per sec, min, hour or day)")
+        return f"{int(match.group(1))}/{match.group(2)}"
 
     def get_url(self, name: str, default: str, *, schemes: tuple[str, ...]) -> str:
         value = self._raw(name) or default

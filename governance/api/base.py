@@ -6,7 +6,8 @@ refuses writes through read-only tokens. ``get_queryset`` is always ``restrict``
 so an object out of scope is 404; ``get_object`` then checks the request's action (from the HTTP
 method, or the viewset action's ``ACTION_PERMISSIONS`` entry) on the object, so a visible object
 the user may not change is 403. Writes run in one transaction that is rolled back whenever the
-answer is an error, and handlers re-check the written object with ``confirm`` inside it.
+answer is an error, and handlers re-check the written object with ``confirm`` inside it. Every
+refusal, its own or a 404 / 403 from a handler or service, goes to the security log.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from rest_framework.response import Response
 
 from governance.access import Action, can, membership_of, restrict
 from governance.models import ApiToken, Organization, TokenScope
+from governance.security import log_denied, log_refused, url_object
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # The action a request performs on the object of its URL, by HTTP method.
@@ -52,12 +54,14 @@ class OrgScopedViewSetMixin:
             or membership_of(request.user, organization) is None
             or (token is not None and token.organization_id != organization.pk)
         ):
+            log_denied(request, "not_member", obj=url_object(self))
             raise exceptions.NotFound()
         if (
             token is not None
             and token.scope != TokenScope.WRITE
             and request.method not in SAFE_METHODS
         ):
+            log_denied(request, "read_only_token")
             raise exceptions.PermissionDenied("This token may only read.")
         self.organization = organization
 
@@ -87,6 +91,10 @@ class OrgScopedViewSetMixin:
             if response.status_code >= 400:
                 transaction.set_rollback(True)
             return response
+
+    def handle_exception(self, exc: Exception) -> Response:
+        log_refused(self.request, exc, view=self)
+        return super().handle_exception(exc)  # type: ignore[misc]
 
     def restricted(self, queryset: QuerySet[Any], action: str = "view") -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):

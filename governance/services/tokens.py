@@ -9,6 +9,7 @@ import secrets
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from governance.access import membership_of
@@ -80,11 +81,33 @@ def token_authenticate(key: str) -> ApiToken | None:
     return token
 
 
+def token_list(*, user: Any, organization: Organization) -> QuerySet[ApiToken]:
+    """A user's own tokens in one organization, newest first."""
+    return ApiToken.objects.for_org(organization).filter(user=user).order_by("-created_at", "-pk")
+
+
 def token_revoke(*, token: ApiToken, by: Any) -> ApiToken:
     """Revoke a token at once; the next request with it is refused."""
     with transaction.atomic():
-        if token.revoked_at is None:
-            token.revoked_at = timezone.now()
-            token.save(update_fields=["revoked_at"])
-            audit_record(actor=by, action="token.revoked", obj=token)
+        # Locked, so two revocations at once record one revocation and one audit event.
+        current = (
+            ApiToken.objects.for_org(token.organization_id).select_for_update().get(pk=token.pk)
+        )
+        if current.revoked_at is None:
+            current.revoked_at = timezone.now()
+            current.save(update_fields=["revoked_at"])
+            audit_record(actor=by, action="token.revoked", obj=current)
+        token.revoked_at = current.revoked_at
     return token
+
+
+def token_revoke_own(*, user: Any, organization: Organization, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens in this organization.
+
+    Anyone else's token, or one of another organization, does not exist here:
+    ``ApiToken.DoesNotExist``.
+    """
+    token = token_list(user=user, organization=organization).filter(pk=token_id).first()
+    if token is None:
+        raise ApiToken.DoesNotExist(f"No token {token_id} of this user in {organization}.")
+    return token_revoke(token=token, by=user)

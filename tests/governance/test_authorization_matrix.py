@@ -55,6 +55,7 @@ class Route:
     audience: str = "org"
     creates: str | None = None  # collection routes that create a node of this level
     answer: str | None = None  # the same answer for everyone
+    own: bool = False  # the object is the user's own (a token): anyone else's is 404
 
 
 def node_routes() -> dict[str, Route]:
@@ -80,6 +81,9 @@ def node_routes() -> dict[str, Route]:
 ROUTES: dict[str, Route] = {
     **node_routes(),
     "org-home": Route({"GET": "view"}),
+    "token-list": Route({"GET": "view"}),
+    "token-create": Route({"GET": "view", "POST": "view"}),
+    "token-revoke": Route({"GET": "view", "POST": "view"}, "token", own=True),
     "home": Route({"GET": "view"}, audience="user"),
     "api:api-org-list": Route({"GET": "view"}, api=True, audience="user"),
     "login": Route({"GET": "view"}, audience="public"),
@@ -162,6 +166,8 @@ def expected(persona: str, route: Route, scope: str, method: str) -> str:
     if persona == "token_read" and method not in SAFE:
         return "403"
     action = route.methods[method]
+    if route.own:
+        return "ok" if scope == "in" else "404"
     if route.level is None:
         if route.creates and action == "add":
             return "ok" if route.creates in CREATES.get(persona, ()) else "403"
@@ -195,6 +201,8 @@ class World:
     nodes: dict[tuple[str, str], HierarchyNode] = field(default_factory=dict)
     people: dict[str, object] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
+    # The persona's own API token ("in"), a colleague's ("out"), another tenant's ("tenant").
+    own_tokens: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def client(self, persona: str) -> APIClient:
         client = APIClient()
@@ -248,6 +256,20 @@ def build_world() -> World:
     integrator = UserFactory(username="matrix-integrator")
     MembershipFactory(organization=org, user=integrator, role="", kind="integrator")
     assign_role(integrator, Role.LEAD, a)
+    colleague = UserFactory(username="matrix-colleague")
+    MembershipFactory(organization=org, user=colleague)
+    theirs, _ = token_issue(user=colleague, organization=org, name="theirs", by=colleague)
+    foreign, _ = token_issue(user=outsider, organization=globex, name="foreign", by=outsider)
+    for persona in PERSONAS:
+        user = world.people.get(persona)
+        mine = (
+            token_issue(user=user, organization=org, name="mine", by=user)[0]
+            if persona in roles
+            else theirs
+        )
+        world.own_tokens[(persona, "in")] = mine.pk
+        world.own_tokens[(persona, "out")] = theirs.pk
+        world.own_tokens[(persona, "tenant")] = foreign.pk
     for persona, scope in (("token_read", "read"), ("token_write", "write")):
         _, secret = token_issue(
             user=integrator, organization=org, name=persona, scope=scope, by=integrator
@@ -256,13 +278,15 @@ def build_world() -> World:
     return world
 
 
-def url_for(name: str, world: World, scope: str) -> str:
+def url_for(name: str, world: World, scope: str, persona: str) -> str:
     route = ROUTES[name]
     kwargs: dict[str, object] = {}
     pattern_kwargs = _pattern_kwargs(name)
     if "org_slug" in pattern_kwargs:
         kwargs["org_slug"] = world.org.slug
-    if route.level is not None:
+    if route.level == "token":
+        kwargs["pk"] = world.own_tokens[(persona, scope)]
+    elif route.level is not None:
         kwargs["pk"] = world.nodes[(route.level, scope)].pk
     return reverse(name, kwargs=kwargs)
 
@@ -305,7 +329,7 @@ def test_authorization_matrix(persona):
     mismatches = []
     for name, method, scope in cases():
         route = ROUTES[name]
-        path = url_for(name, world, scope)
+        path = url_for(name, world, scope, persona)
         # Signing out must not sign the rest of the run out.
         sender = world.client(persona) if name == "logout" else client
         with transaction.atomic():
