@@ -8,6 +8,7 @@ failing later in a request.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+# A plain SQL identifier: lower-case, as PostgreSQL folds unquoted names, and at most 63 bytes.
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 class Env:
@@ -62,6 +65,16 @@ class Env:
         if minimum is not None and number < minimum:
             raise self.fail(name, value, f"a whole number of at least {minimum}")
         return number
+
+    def get_identifier(self, name: str, default: str = "") -> str:
+        value = self._raw(name)
+        if value is None or value == "":
+            return default
+        if not _IDENTIFIER.fullmatch(value):
+            raise self.fail(
+                name, value, "a database name of lower-case letters, digits and _ (max. 63)"
+            )
+        return value
 
     def get_list(self, name: str, default: list[str] | None = None) -> list[str]:
         value = self._raw(name)

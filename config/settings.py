@@ -104,6 +104,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A test database on SQLite lives on disk too, so a live server thread shares it.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_throughline.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL only: the role every tenant-scoped transaction switches to (SET LOCAL ROLE). It must
+# not own the tables nor bypass row-level security, so the policies apply to it; migrations
+# create it if they may and grant it the table privileges (governance.rls). Empty: no switch.
+DATABASE_ROLE = env.get_identifier("DATABASE_ROLE", default="")
 
 REDIS_URL = env.get_str("REDIS_URL", default="")
 if REDIS_URL:
