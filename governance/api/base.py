@@ -15,6 +15,7 @@ from rest_framework import exceptions, viewsets
 from rest_framework.request import Request
 
 from governance.access import membership_of, restrict
+from governance.middleware import organization_from_url
 from governance.models import ApiToken, Organization, TokenScope
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -30,7 +31,7 @@ class OrgScopedViewSetMixin:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         if getattr(self, "swagger_fake_view", False):
             return
-        organization = Organization.objects.filter(slug=kwargs.get("org_slug")).first()
+        organization = organization_from_url(request, kwargs.get("org_slug"))
         token = request.auth if isinstance(request.auth, ApiToken) else None
         if (
             organization is None

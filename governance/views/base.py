@@ -10,9 +10,9 @@ from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponseBase
-from django.shortcuts import get_object_or_404
 
 from governance.access import Action, membership_of, restrict
+from governance.middleware import organization_from_url
 from governance.models import Membership, Organization
 
 # The action a request performs, by HTTP method: reads view, writes change.
@@ -29,9 +29,9 @@ class OrgMixin(LoginRequiredMixin):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        organization = get_object_or_404(Organization, slug=kwargs["org_slug"])
-        membership = membership_of(request.user, organization)
-        if membership is None:
+        organization = organization_from_url(request, kwargs["org_slug"])
+        membership = membership_of(request.user, organization) if organization else None
+        if organization is None or membership is None:
             raise Http404("No such organization.")
         self.organization = request.organization = organization  # type: ignore[attr-defined]
         self.membership = request.membership = membership  # type: ignore[attr-defined]
