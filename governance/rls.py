@@ -45,8 +45,8 @@ TOKEN_ORG_FUNCTION = "throughline_token_organization"  # noqa: S105 - a function
 
 TENANT_POLICY = "tenant_isolation"
 OWN_MEMBERSHIPS_POLICY = "own_memberships"
-# Marks the policies and functions this module created, with their definition, so a sync can
-# tell one that is current from one left by an older definition.
+# Marks the policies this module created, so a sync can tell one that is current from one left
+# by an older definition or altered since.
 STAMP_PREFIX = "throughline: "
 
 
@@ -174,6 +174,41 @@ class Policy:
         return f"{text} WITH CHECK ({self.check})" if self.check else text
 
 
+@dataclass(frozen=True)
+class Function:
+    """A helper function; ``state`` is how ``pg_proc`` shows it once created as defined."""
+
+    name: str
+    signature: str  # qualified name and arguments
+    body: str
+    security_definer: bool = False
+
+    def create(self) -> str:
+        if self.security_definer:
+            # Runs as its owner, the migrating role, whom the policies do not apply to; the
+            # search_path is pinned so a caller cannot redirect the names it uses.
+            options = "SECURITY DEFINER SET search_path = pg_catalog, pg_temp"
+        else:
+            # No SET option: the planner inlines the function into each policy and can use
+            # the tenant indexes. The body names pg_catalog as it takes the caller's path.
+            options = "PARALLEL SAFE"
+        return (
+            f"CREATE OR REPLACE FUNCTION {self.signature} RETURNS bigint LANGUAGE sql STABLE "
+            f"{options} AS $body${self.body}$body$"
+        )
+
+    def state(self) -> tuple[Any, ...]:
+        config = ["search_path=pg_catalog, pg_temp"] if self.security_definer else None
+        # Volatility stable; parallel safe when inlinable, unsafe (the default) otherwise.
+        return (
+            self.body,
+            self.security_definer,
+            "s",
+            "u" if self.security_definer else "s",
+            config,
+        )
+
+
 def tenant_tables() -> dict[str, str]:
     """``{table: organization column}`` of every concrete ``TenantModel`` of every app."""
     from governance.models import TenantModel
@@ -210,30 +245,31 @@ def table_policies(
     return policies
 
 
-def _functions(schema: str, token_table: str | None) -> dict[str, tuple[str, str]]:
-    """``{name: (signature, definition)}`` of the SQL functions the policies and tokens use."""
-    # Plain SQL without SET options, so the planner inlines them into each policy and uses the
-    # tenant indexes; pg_catalog is named because an inlined body takes the caller's search_path.
-    setting = "NULLIF(pg_catalog.current_setting('{}', true), '')::bigint"
-    functions = {
-        CURRENT_ORG_FUNCTION: (
-            f"{schema}.{CURRENT_ORG_FUNCTION}() RETURNS bigint",
-            "LANGUAGE sql STABLE PARALLEL SAFE AS "
-            f"$$SELECT {setting.format(ORGANIZATION_SETTING)}$$",
+def helper_functions(schema: str, token_table: str | None) -> list[Function]:
+    """The SQL functions the policies and token authentication use (names already quoted)."""
+    setting = "SELECT NULLIF(pg_catalog.current_setting('{}', true), '')::bigint"
+    functions = [
+        Function(
+            CURRENT_ORG_FUNCTION,
+            f"{schema}.{CURRENT_ORG_FUNCTION}()",
+            setting.format(ORGANIZATION_SETTING),
         ),
-        CURRENT_USER_FUNCTION: (
-            f"{schema}.{CURRENT_USER_FUNCTION}() RETURNS bigint",
-            f"LANGUAGE sql STABLE PARALLEL SAFE AS $$SELECT {setting.format(USER_SETTING)}$$",
+        Function(
+            CURRENT_USER_FUNCTION,
+            f"{schema}.{CURRENT_USER_FUNCTION}()",
+            setting.format(USER_SETTING),
         ),
-    }
+    ]
     if token_table is not None:
-        # Token authentication must learn a token's organization before any is in scope. This
-        # runs as its owner (the migrating role, not subject to the policies) and answers only
-        # that question; its search_path is pinned so a caller cannot redirect it.
-        functions[TOKEN_ORG_FUNCTION] = (
-            f"{schema}.{TOKEN_ORG_FUNCTION}(token_prefix text) RETURNS bigint",
-            "LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS "  # noqa: S608 - quoted names
-            f"$$SELECT organization_id FROM {schema}.{token_table} WHERE prefix = $1$$",
+        # Token authentication must learn a token's organization before any is in scope; this
+        # answers only that question.
+        functions.append(
+            Function(
+                TOKEN_ORG_FUNCTION,
+                f"{schema}.{TOKEN_ORG_FUNCTION}(token_prefix text)",
+                f"SELECT organization_id FROM {schema}.{token_table} WHERE prefix = $1",  # noqa: S608
+                security_definer=True,
+            )
         )
     return functions
 
@@ -241,8 +277,8 @@ def _functions(schema: str, token_table: str | None) -> dict[str, tuple[str, str
 def sync_row_level_security(using: str = DEFAULT_DB_ALIAS) -> None:
     """Bring RLS, its helper functions and the application role in line; PostgreSQL only.
 
-    Idempotent and cheap when nothing changed (a few catalogue reads), since it also runs after
-    every ``flush``.
+    Idempotent, and only reads the catalogue when nothing changed: it also runs after every
+    ``flush``, and a deploy's migrate should not queue for table locks needlessly.
     """
     if not _is_postgres(using):
         return
@@ -261,60 +297,77 @@ def sync_row_level_security(using: str = DEFAULT_DB_ALIAS) -> None:
         existing = set(connection.introspection.table_names(cursor))
         tables = {table: column for table, column in tenant_tables().items() if table in existing}
         token_table = ApiToken._meta.db_table
-        functions = _functions(schema, quote(token_table) if token_table in existing else None)
-        statements = _function_statements(cursor, schema_name, functions, raw)
-        statements += _policy_statements(
-            cursor, schema_name, table_policies(schema, tables, quote), quote, raw
+        functions = helper_functions(
+            schema, quote(token_table) if token_table in existing else None
         )
-        if settings.DATABASE_ROLE:
-            statements += _role_statements(cursor, schema_name, settings.DATABASE_ROLE, quote)
+        statements = _function_statements(cursor, schema_name, functions)
         if statements:
+            # The policies call these functions: they must exist first.
             cursor.execute(";\n".join(statements))
+        _sync_policies(cursor, schema_name, table_policies(schema, tables, quote), quote, raw)
+        if settings.DATABASE_ROLE:
+            statements = _role_statements(cursor, schema_name, settings.DATABASE_ROLE, quote)
+            if statements:
+                cursor.execute(";\n".join(statements))
 
 
-def _function_statements(
-    cursor: Any, schema_name: str, functions: dict[str, tuple[str, str]], raw: Any
-) -> list[str]:
+_IN_SCHEMA = "(SELECT oid FROM pg_namespace WHERE nspname = %s)"
+
+
+def _function_statements(cursor: Any, schema_name: str, functions: list[Function]) -> list[str]:
     cursor.execute(
-        "SELECT p.proname, obj_description(p.oid, 'pg_proc') FROM pg_proc p "
-        "WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = %s) "
-        "AND p.proname = ANY(%s)",
-        [schema_name, list(functions)],
+        "SELECT proname, prosrc, prosecdef, provolatile, proparallel, proconfig "  # noqa: S608
+        "FROM pg_proc "
+        f"WHERE pronamespace = {_IN_SCHEMA} AND proname = ANY(%s)",
+        [schema_name, [function.name for function in functions]],
     )
-    current = dict(cursor.fetchall())
-    statements: list[str] = []
-    for name, (signature, definition) in functions.items():
-        stamp = STAMP_PREFIX + definition
-        if current.get(name) != stamp:
-            statements += [
-                f"CREATE OR REPLACE FUNCTION {signature} {definition}",
-                f"COMMENT ON FUNCTION {signature.split(' RETURNS ')[0]} IS "
-                + sql.Literal(stamp).as_string(raw),
-            ]
-    return statements
+    current = {name: tuple(state) for name, *state in cursor.fetchall()}
+    return [
+        function.create()
+        for function in functions
+        if current.get(function.name) != function.state()
+    ]
 
 
-def _policy_statements(
+# How a policy stands in the catalogue, as PostgreSQL prints it back.
+_POLICY_STATE = (
+    "concat_ws(' | ', p.polcmd, p.polpermissive, p.polroles::text, "
+    "pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid))"
+)
+
+
+def _stamp(policy: Policy, state: str) -> str:
+    # Our definition and the catalogue's state right after creating it: a policy altered since
+    # (its comment kept, its expression not) no longer matches and is created again.
+    return f"{STAMP_PREFIX}{policy.definition()} => {state}"
+
+
+def _sync_policies(
     cursor: Any,
     schema_name: str,
     policies: dict[str, list[Policy]],
     quote: Callable[[str], str],
     raw: Any,
-) -> list[str]:
-    cursor.execute(
-        "SELECT c.relname, c.relrowsecurity, p.polname, obj_description(p.oid, 'pg_policy') "
-        "FROM pg_class c LEFT JOIN pg_policy p ON p.polrelid = c.oid "
-        "WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %s) "
-        "AND c.relname = ANY(%s)",
-        [schema_name, list(policies)],
-    )
-    enabled: dict[str, bool] = {}
-    present: dict[str, dict[str, str | None]] = {table: {} for table in policies}
-    for table, rls_on, policy, comment in cursor.fetchall():
-        enabled[table] = rls_on
-        if policy is not None:
-            present[table][policy] = comment
+) -> None:
+    def read() -> tuple[dict[str, bool], dict[str, dict[str, tuple[str, str | None]]]]:
+        cursor.execute(
+            f"SELECT c.relname, c.relrowsecurity, p.polname, {_POLICY_STATE}, "  # noqa: S608
+            "obj_description(p.oid, 'pg_policy') "
+            "FROM pg_class c LEFT JOIN pg_policy p ON p.polrelid = c.oid "
+            f"WHERE c.relnamespace = {_IN_SCHEMA} AND c.relname = ANY(%s)",
+            [schema_name, list(policies)],
+        )
+        enabled: dict[str, bool] = {}
+        present: dict[str, dict[str, tuple[str, str | None]]] = {table: {} for table in policies}
+        for table, rls_on, name, state, comment in cursor.fetchall():
+            enabled[table] = rls_on
+            if name is not None:
+                present[table][name] = (state, comment)
+        return enabled, present
+
+    enabled, present = read()
     statements: list[str] = []
+    created: list[tuple[str, Policy]] = []
     for table, wanted in policies.items():
         on = f"ON {quote(table)}"
         if not enabled.get(table):
@@ -326,17 +379,25 @@ def _policy_statements(
                 # widen what every other one admits.
                 statements.append(f"DROP POLICY {quote(name)} {on}")
         for policy in wanted:
-            stamp = STAMP_PREFIX + policy.definition()
-            if present[table].get(policy.name) == stamp:
+            found = present[table].get(policy.name)
+            if found is not None and found[1] == _stamp(policy, found[0]):
                 continue
-            if policy.name in present[table]:
+            if found is not None:
                 statements.append(f"DROP POLICY {quote(policy.name)} {on}")
-            statements += [
-                f"CREATE POLICY {quote(policy.name)} {on} {policy.definition()}",
-                f"COMMENT ON POLICY {quote(policy.name)} {on} IS "
-                + sql.Literal(stamp).as_string(raw),
-            ]
-    return statements
+            statements.append(f"CREATE POLICY {quote(policy.name)} {on} {policy.definition()}")
+            created.append((table, policy))
+    if not statements:
+        return
+    cursor.execute(";\n".join(statements))
+    if created:
+        _, present = read()
+        cursor.execute(
+            ";\n".join(
+                f"COMMENT ON POLICY {quote(policy.name)} ON {quote(table)} IS "
+                + sql.Literal(_stamp(policy, present[table][policy.name][0])).as_string(raw)
+                for table, policy in created
+            )
+        )
 
 
 def _role_statements(
@@ -370,9 +431,8 @@ def _role_statements(
             "not apply to it. Use a role without either."
         )
     cursor.execute(
-        "SELECT c.relname FROM pg_class c "
-        "WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %s) "
-        "AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = %s) LIMIT 1",
+        f"SELECT relname FROM pg_class WHERE relnamespace = {_IN_SCHEMA} "  # noqa: S608
+        "AND relowner = (SELECT oid FROM pg_roles WHERE rolname = %s) LIMIT 1",
         [schema_name, role],
     )
     owned = cursor.fetchone()
@@ -381,8 +441,8 @@ def _role_statements(
             f"DATABASE_ROLE {role!r} owns {owned[0]}: an owner is not subject to row-level "
             "security. Let the migrating role own the tables."
         )
-    # Tables created later get no privileges by default: a new table stays closed to the
-    # application until this sync (after its migration) has put row-level security on it.
+    # No default privileges for tables created later: a new table stays closed to the
+    # application until this sync, after its migration, has put row-level security on it.
     cursor.execute(
         "SELECT NOT has_schema_privilege(%(role)s, %(schema)s, 'USAGE') OR EXISTS ("
         " SELECT 1 FROM pg_class c"
