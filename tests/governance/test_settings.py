@@ -32,6 +32,7 @@ def start(**env):
         ("EMAIL_PORT", "twenty-five"),
         ("REDIS_URL", "localhost:6379"),
         ("HTTPS_ONLY", "perhaps"),
+        ("DATABASE_ROLE", "app; DROP TABLE"),
     ],
 )
 def test_malformed_variable_stops_start_up_naming_it(variable, value):
