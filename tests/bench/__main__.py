@@ -77,6 +77,8 @@ def _environment() -> str:
     # Production-like settings: no debug overhead, and no broker needed for follow-up tasks.
     os.environ["DEBUG"] = "false"
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
+    # As in production: requests run as the application role, under row-level security.
+    os.environ.setdefault("DATABASE_ROLE", "throughline_app")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     if not url.startswith(("postgres://", "postgresql://")):
