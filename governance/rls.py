@@ -175,7 +175,7 @@ class Policy:
 
 
 @dataclass(frozen=True)
-class Function:
+class HelperFunction:
     """A helper function; ``state`` is how ``pg_proc`` shows it once created as defined."""
 
     name: str
@@ -245,16 +245,16 @@ def table_policies(
     return policies
 
 
-def helper_functions(schema: str, token_table: str | None) -> list[Function]:
+def helper_functions(schema: str, token_table: str | None) -> list[HelperFunction]:
     """The SQL functions the policies and token authentication use (names already quoted)."""
     setting = "SELECT NULLIF(pg_catalog.current_setting('{}', true), '')::bigint"
     functions = [
-        Function(
+        HelperFunction(
             CURRENT_ORG_FUNCTION,
             f"{schema}.{CURRENT_ORG_FUNCTION}()",
             setting.format(ORGANIZATION_SETTING),
         ),
-        Function(
+        HelperFunction(
             CURRENT_USER_FUNCTION,
             f"{schema}.{CURRENT_USER_FUNCTION}()",
             setting.format(USER_SETTING),
@@ -262,9 +262,10 @@ def helper_functions(schema: str, token_table: str | None) -> list[Function]:
     ]
     if token_table is not None:
         # Token authentication must learn a token's organization before any is in scope; this
-        # answers only that question.
+        # answers only that question. Any role may call it (PostgreSQL's default for functions):
+        # it tells no more than which organization a token prefix belongs to.
         functions.append(
-            Function(
+            HelperFunction(
                 TOKEN_ORG_FUNCTION,
                 f"{schema}.{TOKEN_ORG_FUNCTION}(token_prefix text)",
                 f"SELECT organization_id FROM {schema}.{token_table} WHERE prefix = $1",  # noqa: S608
@@ -314,7 +315,9 @@ def sync_row_level_security(using: str = DEFAULT_DB_ALIAS) -> None:
 _IN_SCHEMA = "(SELECT oid FROM pg_namespace WHERE nspname = %s)"
 
 
-def _function_statements(cursor: Any, schema_name: str, functions: list[Function]) -> list[str]:
+def _function_statements(
+    cursor: Any, schema_name: str, functions: list[HelperFunction]
+) -> list[str]:
     cursor.execute(
         "SELECT proname, prosrc, prosecdef, provolatile, proparallel, proconfig "  # noqa: S608
         "FROM pg_proc "
