@@ -19,6 +19,8 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 # The request rates Django REST framework understands: "<count>/<period>".
 _RATE = re.compile(r"^(\d+)/(s|sec|second|m|min|minute|h|hour|d|day)$")
+# A plain SQL identifier: lower-case, as PostgreSQL folds unquoted names, and at most 63 bytes.
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 class Env:
@@ -65,6 +67,16 @@ class Env:
         if minimum is not None and number < minimum:
             raise self.fail(name, value, f"a whole number of at least {minimum}")
         return number
+
+    def get_identifier(self, name: str, default: str = "") -> str:
+        value = self._raw(name)
+        if value is None or value == "":
+            return default
+        if not _IDENTIFIER.fullmatch(value):
+            raise self.fail(
+                name, value, "a database name of lower-case letters, digits and _ (max. 63)"
+            )
+        return value
 
     def get_list(self, name: str, default: list[str] | None = None) -> list[str]:
         value = self._raw(name)

@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Needs the user; wraps the rest of the request in the tenant's database scope.
+    "governance.middleware.TenantScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -108,6 +110,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A test database on SQLite lives on disk too, so a live server thread shares it.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_throughline.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL only: the role every tenant-scoped transaction switches to (SET LOCAL ROLE). It must
+# not own the tables nor bypass row-level security, so the policies apply to it; migrations
+# create it if they may and grant it the table privileges (governance.rls). Empty: no switch.
+DATABASE_ROLE = env.get_identifier("DATABASE_ROLE", default="")
 
 REDIS_URL = env.get_str("REDIS_URL", default="")
 if REDIS_URL:

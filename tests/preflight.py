@@ -5,7 +5,9 @@
 PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/throughline), Redis
 (REDIS_URL, default redis://127.0.0.1:6379/15) and Chromium (CHROMIUM_PATH, default
 /usr/bin/chromium). Under CI=true every one is required and a missing one stops the run here.
-Outside CI the suite falls back to SQLite and skips what needs the missing services.
+Outside CI the suite falls back to SQLite and skips what needs the missing services. With
+PostgreSQL, requests and tasks run as the application role DATABASE_ROLE (throughline_app
+unless set), under row-level security.
 """
 
 from __future__ import annotations
@@ -79,12 +81,20 @@ def main(argv: list[str]) -> None:
     env = os.environ
     env["THROUGHLINE_TEST_SERVICES"] = ",".join(found)
     env["DATABASE_URL"] = database_url if "postgres" in found else "sqlite:///throughline.sqlite3"
+    if "postgres" in found:
+        # Requests and tasks switch to this role, which row-level security applies to; the
+        # test database's migrations create it. The tests' own set-up runs as the superuser.
+        env.setdefault("DATABASE_ROLE", "throughline_app")
     env["TEST_REDIS_URL"] = redis_url
     # The test process itself runs tasks eagerly; tests that need the live worker say so.
     env["CELERY_TASK_ALWAYS_EAGER"] = "true"
     env.pop("REDIS_URL", None)
     env.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop.
-    print(f"preflight: services: {', '.join(found) or 'none'}; database: {env['DATABASE_URL']}")
+    role = env.get("DATABASE_ROLE") or "none"
+    print(
+        f"preflight: services: {', '.join(found) or 'none'}; database: {env['DATABASE_URL']}; "
+        f"application role: {role}"
+    )
     os.execvp(sys.executable, [sys.executable, "-m", "pytest", *argv])  # noqa: S606
 
 

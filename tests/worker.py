@@ -95,7 +95,16 @@ def use_broker(redis_url: str) -> Iterator[None]:
     """Point this process's Celery app at the test broker, not eager, for the duration."""
     previous = {key: app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")}
     app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False)
+    _forget_result_backend()
     try:
         yield
     finally:
         app.conf.update(previous)
+        _forget_result_backend()
+
+
+def _forget_result_backend() -> None:
+    # The app keeps the result backend it first made (per thread); an eager task run earlier
+    # in the session would otherwise leave the one for "no result backend" in place.
+    app._backend_cache = None
+    vars(app._local).pop("backend", None)

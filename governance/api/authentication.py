@@ -6,6 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from governance.rls import identify
 from governance.services.tokens import token_authenticate
 
 
@@ -27,6 +28,8 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         token = token_authenticate(key)
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
+        # The request's database scope was opened before the token was read: name its user.
+        identify(token.user_id)
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:

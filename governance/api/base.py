@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance.access import Action, can, membership_of, restrict
+from governance.middleware import organization_from_url
 from governance.models import ApiToken, Organization, TokenScope
 from governance.security import log_denied, log_refused, url_object
 
@@ -47,7 +48,7 @@ class OrgScopedViewSetMixin:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         if getattr(self, "swagger_fake_view", False):
             return
-        organization = Organization.objects.filter(slug=kwargs.get("org_slug")).first()
+        organization = organization_from_url(request, kwargs.get("org_slug"))
         token = request.auth if isinstance(request.auth, ApiToken) else None
         if (
             organization is None

@@ -8,6 +8,9 @@ development and tests instead of returning another tenant's row. A queryset coun
 - it came from a related manager of an already-loaded row (``program.projects.all()``), or
 - it was explicitly opened with ``unscoped()``: the greppable escape hatch for migrations and
   platform-level jobs.
+
+On PostgreSQL, row-level security is a second wall under this one (``governance.rls``): inside a
+tenant scope even an ``unscoped()`` query only reaches the scope's organization.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ class TenantQuerySet(models.QuerySet):
         return self.filter(organization_id=org_id)
 
     def unscoped(self) -> Self:
-        """All tenants' rows. Only for migrations, platform jobs and the admin site."""
+        """All tenants' rows the database shows. Only for migrations and platform jobs."""
         clone = self._chain()  # type: ignore[attr-defined]
         clone._tenant_scoped = True
         return clone

@@ -16,6 +16,7 @@ from governance.access import membership_of
 from governance.audit import audit_record
 from governance.errors import ValidationError
 from governance.models import ApiToken, Organization, TokenScope
+from governance.rls import tenant_scope, token_organization
 
 TOKEN_PREFIX = "tl"  # noqa: S105 - a public marker, not a secret
 # Writing last_used_at on every request would turn each API read into a write; once a minute
@@ -69,15 +70,25 @@ def token_authenticate(key: str) -> ApiToken | None:
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
-    # Authentication happens before the organization of the request is known.
-    token = ApiToken.objects.unscoped().select_related("user").filter(prefix=parts[1]).first()
-    if token is None or not hmac.compare_digest(token.key_hash, _hash(parts[2])):
+    # Authentication happens before the organization of the request is known (``/orgs/`` names
+    # none), so the token's own organization is asked first and its row read in that scope.
+    organization_id = token_organization(parts[1])
+    if organization_id is None:
         return None
-    if not token.is_active or not token.user.is_active:
-        return None
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        ApiToken.objects.unscoped().filter(pk=token.pk).update(last_used_at=now)
+    with tenant_scope(organization_id):
+        token = (
+            ApiToken.objects.for_org(organization_id)
+            .select_related("user")
+            .filter(prefix=parts[1])
+            .first()
+        )
+        if token is None or not hmac.compare_digest(token.key_hash, _hash(parts[2])):
+            return None
+        if not token.is_active or not token.user.is_active:
+            return None
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+            ApiToken.objects.for_org(organization_id).filter(pk=token.pk).update(last_used_at=now)
     return token
 
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponseBase
 
 from governance.access import Action, membership_of, restrict
+from governance.middleware import organization_from_url
 from governance.models import Membership, Organization
 from governance.security import log_denied, log_refused, url_object
 
@@ -32,7 +33,7 @@ class OrgMixin(LoginRequiredMixin):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        organization = Organization.objects.filter(slug=kwargs["org_slug"]).first()
+        organization = organization_from_url(request, kwargs["org_slug"])
         membership = membership_of(request.user, organization) if organization else None
         if organization is None or membership is None:
             log_denied(request, "not_member", obj=url_object(self))

@@ -27,6 +27,7 @@ from governance.models import (
     Project,
     TokenScope,
 )
+from governance.rls import tenant_scope
 from governance.services.hierarchy import node_create
 from governance.services.tokens import token_issue
 from measures.models import Measure, MeasurePackage
@@ -227,24 +228,26 @@ def demo_organization_seed(*, today: dt.date | None = None) -> DemoSeedResult:
             slug=ORG_SLUG,
             defaults={"name": ORG_NAME, "currency": ORG_CURRENCY, "fiscal_year_start_month": 1},
         )
-        people = members_ensure(
-            organization=organization,
-            people=(*DEMO_USERS, INTEGRATOR, *COLLEAGUES),
-            email_domain="acme.example",
-        )
-        portfolios = _Builder(organization=organization, people=people, today=today).build()
-        _forums(organization, people, portfolios)
-        token_key = None
-        if created:
-            # The key exists only in this run's output: it is stored hashed.
-            _, token_key = token_issue(
-                user=people[INTEGRATOR.username],
+        # Every tenant row is written in the organization's scope, as the application role.
+        with tenant_scope(organization.pk):
+            people = members_ensure(
                 organization=organization,
-                name="ERP integration (demo)",
-                scope=TokenScope.WRITE,
-                by=people["admin"],
+                people=(*DEMO_USERS, INTEGRATOR, *COLLEAGUES),
+                email_domain="acme.example",
             )
-        measures = Measure.objects.for_org(organization).count()
+            portfolios = _Builder(organization=organization, people=people, today=today).build()
+            _forums(organization, people, portfolios)
+            token_key = None
+            if created:
+                # The key exists only in this run's output: it is stored hashed.
+                _, token_key = token_issue(
+                    user=people[INTEGRATOR.username],
+                    organization=organization,
+                    name="ERP integration (demo)",
+                    scope=TokenScope.WRITE,
+                    by=people["admin"],
+                )
+            measures = Measure.objects.for_org(organization).count()
     return DemoSeedResult(
         organization=organization,
         created=created,

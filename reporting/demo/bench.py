@@ -27,6 +27,7 @@ from governance.models import (
     Role,
 )
 from governance.models.hierarchy import hierarchy_models
+from governance.rls import tenant_scope
 from governance.services.hierarchy import ancestor_keys
 from measures.models import Measure, MeasurePackage
 from reporting.demo.dates import planning_horizon
@@ -168,40 +169,44 @@ def bench_organization_seed(
         organization, _ = Organization.objects.get_or_create(
             slug=slug, defaults={"name": f"Benchmark {slug}", "currency": "EUR"}
         )
-        people = members_ensure(
-            organization=organization,
-            people=bench_people(slug, shape),
-            email_domain=f"{slug}.example",
-        )
-        admin, lead = people[f"{slug}-admin"], people[f"{slug}-lead"]
-        existing = Measure.objects.for_org(organization).count()
-        if existing == measures:
-            return BenchSeedResult(organization, admin, measures, False, 0.0)
-        # Another size was asked for: rebuild the tree rather than patch it into a shape
-        # no single run would have produced.
-        _hierarchy_clear(organization)
-        for model, rows in ((Function, FUNCTIONS), (BusinessUnit, BUSINESS_UNITS)):
-            for code, name in rows:
-                model.objects.get_or_create(
-                    organization=organization, code=code, defaults={"name": name}
-                )
-        start, end = planning_horizon(
-            today or timezone.localdate(), organization.fiscal_year_start_month
-        )
-        values = {"owner": lead, "sponsor": admin, "start_date": start, "end_date": end}
-        portfolios = _level(Portfolio, organization, [], shape.portfolios, "PF", values)
-        programs = _level(Program, organization, portfolios, shape.programs, "PG", values)
-        projects = _level(Project, organization, programs, shape.projects, "PJ", values)
-        packages = _level(MeasurePackage, organization, projects, shape.packages, "MP", values)
-        owners = [person for name, person in people.items() if name.startswith(f"{slug}-owner-")]
-        owners.sort(key=lambda user: user.username)
-        _measures(
-            organization,
-            packages,
-            measures,
-            owners=owners,
-            sponsor=lead,
-            start=start,
-            end=end,
-        )
+        # Every tenant row is written in the organization's scope, as the application role.
+        with tenant_scope(organization.pk):
+            people = members_ensure(
+                organization=organization,
+                people=bench_people(slug, shape),
+                email_domain=f"{slug}.example",
+            )
+            admin, lead = people[f"{slug}-admin"], people[f"{slug}-lead"]
+            existing = Measure.objects.for_org(organization).count()
+            if existing == measures:
+                return BenchSeedResult(organization, admin, measures, False, 0.0)
+            # Another size was asked for: rebuild the tree rather than patch it into a shape
+            # no single run would have produced.
+            _hierarchy_clear(organization)
+            for model, rows in ((Function, FUNCTIONS), (BusinessUnit, BUSINESS_UNITS)):
+                for code, name in rows:
+                    model.objects.get_or_create(
+                        organization=organization, code=code, defaults={"name": name}
+                    )
+            start, end = planning_horizon(
+                today or timezone.localdate(), organization.fiscal_year_start_month
+            )
+            values = {"owner": lead, "sponsor": admin, "start_date": start, "end_date": end}
+            portfolios = _level(Portfolio, organization, [], shape.portfolios, "PF", values)
+            programs = _level(Program, organization, portfolios, shape.programs, "PG", values)
+            projects = _level(Project, organization, programs, shape.projects, "PJ", values)
+            packages = _level(MeasurePackage, organization, projects, shape.packages, "MP", values)
+            owners = [
+                person for name, person in people.items() if name.startswith(f"{slug}-owner-")
+            ]
+            owners.sort(key=lambda user: user.username)
+            _measures(
+                organization,
+                packages,
+                measures,
+                owners=owners,
+                sponsor=lead,
+                start=start,
+                end=end,
+            )
     return BenchSeedResult(organization, admin, measures, True, time.perf_counter() - started)

@@ -80,6 +80,8 @@ def _environment() -> str:
     # The rate limit still runs (its cost is part of every request), but many --reps must not
     # turn timed requests into quick 429s.
     os.environ.setdefault("API_RATE_USER", "1000000/min")
+    # As in production: requests run as the application role, under row-level security.
+    os.environ.setdefault("DATABASE_ROLE", "throughline_app")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     if not url.startswith(("postgres://", "postgresql://")):

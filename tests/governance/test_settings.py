@@ -45,6 +45,7 @@ def start(**env):
         ("LOGIN_LOCKOUT_MINUTES", "a quarter hour"),
         ("API_RATE_TOKEN", "fast"),
         ("API_RATE_USER", "0/min"),
+        ("DATABASE_ROLE", "app; DROP TABLE"),
     ],
 )
 def test_malformed_variable_stops_start_up_naming_it(variable, value):

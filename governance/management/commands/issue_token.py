@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from governance.errors import ValidationError
 from governance.models import Organization, TokenScope
+from governance.rls import tenant_scope
 from governance.services.tokens import token_issue
 
 
@@ -31,14 +32,15 @@ class Command(BaseCommand):
             raise CommandError("No such user or organization.")
         expires = timezone.now() + dt.timedelta(days=options["days"]) if options["days"] else None
         try:
-            token, key = token_issue(
-                user=user,
-                organization=organization,
-                name=options["name"],
-                scope=options["scope"],
-                expires_at=expires,
-                by=None,
-            )
+            with tenant_scope(organization.pk):
+                token, key = token_issue(
+                    user=user,
+                    organization=organization,
+                    name=options["name"],
+                    scope=options["scope"],
+                    expires_at=expires,
+                    by=None,
+                )
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from error
         self.stdout.write(f"Token {token.prefix} ({token.scope}) for {user} in {organization}:")
