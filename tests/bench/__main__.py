@@ -3,7 +3,7 @@
     python -m tests.bench [--quick] [--reps N] [--warmups N] [--only TEXT] [--output PATH]
 
 Runs against PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/throughline_bench;
-the database is created if missing), migrates it, seeds a 1k- and a 50k-measure tenant once
+the database is created if missing), migrates it, seeds a 1k- and a 100k-measure tenant once
 (re-used by later runs), then requests every registered scenario (tests/bench/scenarios*.py) at
 each size as the tenant's admin, recording wall time and SQL queries per request. A full run
 rewrites docs/benchmarks.md; ``--quick`` (1k only, few repetitions) prints the table and writes a
@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from tests.bench.scenarios import BenchTenant, Scenario
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/throughline_bench"
-SIZES = {"1k": 1_000, "50k": 50_000}
+SIZES = {"1k": 1_000, "100k": 100_000}
+SCOPED_GRANTS = 300
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "docs" / "benchmarks.md"
 
@@ -126,12 +127,50 @@ def _tenants(sizes: dict[str, int]) -> tuple[list[BenchTenant], dict[str, str]]:
         result = bench_organization_seed(slug=f"bench-{label}", measures=measures)
         seeding[label] = f"seeded in {result.seconds:.1f} s" if result.seeded else "re-used"
         print(f"bench: tenant bench-{label} ({measures:,} measures) {seeding[label]}")
-        tenants.append(BenchTenant(result.organization, result.admin, measures))
+        scoped = _scoped_member(result.organization)
+        tenants.append(BenchTenant(result.organization, result.admin, measures, scoped))
     if any(note != "re-used" for note in seeding.values()):
         # Fresh planner statistics, so the first run after seeding is not timed on guesses.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     return tenants, seeding
+
+
+def _scoped_member(organization: Any) -> Any:
+    """``<slug>-scoped``: a member with 300 grants spread over programs, projects, packages and
+    measures (the same picks on every run), and none on the organization."""
+    from django.contrib.auth import get_user_model
+
+    from governance.access import grants_of
+    from governance.models import Membership, Program, Project, Role
+    from governance.rls import tenant_scope
+    from governance.services.grants import assign_role
+    from measures.models import Measure, MeasurePackage
+
+    user, _ = get_user_model().objects.get_or_create(username=f"{organization.slug}-scoped")
+    with tenant_scope(organization.pk):
+        Membership.objects.get_or_create(organization=organization, user=user)
+        held = sum(
+            len(ids) for ids in grants_of(user, organization).nodes.get("node_view", {}).values()
+        )
+        if held >= SCOPED_GRANTS:
+            return user
+        plan = (
+            (Program, Role.VIEWER, 3),
+            (Project, Role.CONTRIBUTOR, 20),
+            (MeasurePackage, Role.CONTROLLER, 77),
+            (Measure, Role.VIEWER, SCOPED_GRANTS),
+        )
+        granted = 0
+        for model, role, wanted in plan:
+            rows = model.objects.for_org(organization).order_by("id")
+            total = rows.count()
+            wanted = min(wanted, SCOPED_GRANTS - granted, total)
+            step = max(1, total // max(wanted, 1))
+            for node in list(rows[::step][:wanted]) if wanted else []:
+                assign_role(user, role, node)
+                granted += 1
+    return type(user).objects.get(pk=user.pk)
 
 
 def _scenarios(only: str) -> list[Scenario]:
@@ -144,12 +183,14 @@ def _scenarios(only: str) -> list[Scenario]:
     return [item for item in SCENARIOS if only.lower() in item.name.lower()]
 
 
-def _run(scenario: Scenario, tenant: BenchTenant, clients: dict[bool, Any], args: Any) -> Result:
+def _run(
+    scenario: Scenario, tenant: BenchTenant, clients: dict[tuple[bool, str], Any], args: Any
+) -> Result:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     url = scenario.url(tenant)
-    client = clients[scenario.api]
+    client = clients[(scenario.api, scenario.user)]
     queries = 0
     for _ in range(args.warmups):
         # Queries are counted on the last warm-up only: the first request of a session may
@@ -207,6 +248,35 @@ def _grows_with_data(results: list[Result]) -> dict[str, dict[int, int]]:
     return {name: counts for name, counts in by_scenario.items() if len(set(counts.values())) > 1}
 
 
+def _filter_cost(results: list[Result]) -> list[str]:
+    """What the permission filter adds: each "(300 grants)" scenario against its twin."""
+    from tests.bench.scenarios import GRANTS_SUFFIX
+
+    by_key = {(result.scenario, result.measures): result for result in results}
+    lines = []
+    for (name, measures), filtered in by_key.items():
+        plain = by_key.get((name.removesuffix(GRANTS_SUFFIX), measures))
+        if not name.endswith(GRANTS_SUFFIX) or plain is None:
+            continue
+        lines.append(
+            f"| {plain.scenario} | {measures:,} | {plain.p95_ms:.1f} | {filtered.p95_ms:.1f} | "
+            f"{filtered.p95_ms / plain.p95_ms:.2f} |"
+        )
+    if not lines:
+        return []
+    return [
+        "",
+        f"Permission filtering: the same request as the admin (a grant on the organization, so no "
+        f"filter) and as a member holding {SCOPED_GRANTS} grants spread over programs, projects, "
+        "packages and measures (the filter: one ancestor-key subquery per level they hold "
+        "grants on).",
+        "",
+        "| scenario | measures | p95 ms unfiltered | p95 ms, 300 grants | filtered / unfiltered |",
+        "|---|---:|---:|---:|---:|",
+        *lines,
+    ]
+
+
 def _report(results: list[Result], seeding: dict[str, str], args: Any) -> str:
     machine = _machine()
     lines = [
@@ -216,8 +286,9 @@ def _report(results: list[Result], seeding: dict[str, str], args: Any) -> str:
         "smoke run). This file is rewritten by every full run.",
         "",
         f"Each figure is the wall time of one request through Django's test client, logged in as "
-        f"the tenant's admin (no network or web server; DEBUG off), over {args.reps} requests "
-        f"after {args.warmups} warm-up(s); queries are the SQL statements one request makes.",
+        f"the tenant's admin unless the scenario says otherwise (no network or web server; DEBUG "
+        f"off), over {args.reps} requests after {args.warmups} warm-up(s); queries are the SQL "
+        "statements one request makes.",
         "",
         f"- Date: {machine['date']}",
         f"- Machine: {machine['machine']}",
@@ -234,6 +305,7 @@ def _report(results: list[Result], seeding: dict[str, str], args: Any) -> str:
         f"| {r.scenario} | {r.measures:,} | {r.median_ms:.1f} | {r.p95_ms:.1f} | {r.queries} |"
         for r in results
     ]
+    lines += _filter_cost(results)
     growing = _grows_with_data(results)
     lines.append("")
     if len({result.measures for result in results}) < 2:
@@ -272,9 +344,11 @@ def main(argv: list[str]) -> None:
 
     results = []
     for tenant in tenants:
-        clients: dict[bool, Any] = {False: Client(), True: APIClient()}
-        for client in clients.values():
-            client.force_login(tenant.admin)
+        clients: dict[tuple[bool, str], Any] = {}
+        for user in ("admin", "scoped"):
+            for api, client_class in ((False, Client), (True, APIClient)):
+                clients[(api, user)] = client = client_class()
+                client.force_login(getattr(tenant, user))
         for scenario in scenarios:
             result = _run(scenario, tenant, clients, args)
             print(

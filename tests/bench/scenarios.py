@@ -29,6 +29,9 @@ class BenchTenant:
     organization: Organization
     admin: Any
     measures: int
+    # A member holding 300 role grants spread over the hierarchy, none on the organization:
+    # every read of theirs goes through the permission filter.
+    scoped: Any = None
 
     @property
     def slug(self) -> str:
@@ -48,20 +51,21 @@ class Scenario:
     url: Callable[[BenchTenant], str]
     api: bool = False  # DRF's APIClient instead of Django's test client
     status: int = 200  # any other answer stops the run: a failing page has no timing
+    user: str = "admin"  # or "scoped": the member with 300 grants
 
 
 SCENARIOS: list[Scenario] = []
 
 
 def scenario(
-    name: str, *, api: bool = False, status: int = 200
+    name: str, *, api: bool = False, status: int = 200, user: str = "admin"
 ) -> Callable[[Callable[[BenchTenant], str]], Callable[[BenchTenant], str]]:
     """Register the decorated ``url(tenant)`` function as a scenario called ``name``."""
 
     def register(url: Callable[[BenchTenant], str]) -> Callable[[BenchTenant], str]:
         if any(existing.name == name for existing in SCENARIOS):
             raise ValueError(f"Two benchmark scenarios are called {name!r}.")
-        SCENARIOS.append(Scenario(name=name, url=url, api=api, status=status))
+        SCENARIOS.append(Scenario(name=name, url=url, api=api, status=status, user=user))
         return url
 
     return register
@@ -69,9 +73,19 @@ def scenario(
 
 # API paths are spelled out: the router's route names are shadowed by the UI's (both
 # register ``measure-list`` …), so reversing them would give the HTML pages.
+# The admin's grant is on the organization, so their reads carry no permission filter: the
+# "(300 grants)" twin of a scenario is the same request through the filter.
+GRANTS_SUFFIX = " (300 grants)"
+
+
 @scenario("API: measures list, first page", api=True)
 def api_measure_list(tenant: BenchTenant) -> str:
     return f"/api/v1/orgs/{tenant.slug}/measures/"
+
+
+scenario(f"API: measures list, first page{GRANTS_SUFFIX}", api=True, user="scoped")(
+    api_measure_list
+)
 
 
 @scenario("API: programs list, first page", api=True)
@@ -89,3 +103,6 @@ def ui_program_detail(tenant: BenchTenant) -> str:
 @scenario("UI: measure list")
 def ui_measure_list(tenant: BenchTenant) -> str:
     return reverse("measure-list", kwargs={"org_slug": tenant.slug})
+
+
+scenario(f"UI: measure list{GRANTS_SUFFIX}", user="scoped")(ui_measure_list)
