@@ -3,10 +3,24 @@ from django.urls import path
 from governance.models import Portfolio, Program, Project
 from governance.views.hierarchy import node_urlpatterns
 from governance.views.home import OrganizationHome
+from governance.views.members import (
+    MemberAddView,
+    MemberDetailView,
+    MemberGrantView,
+    MemberListView,
+    MemberRemoveView,
+    MemberRevokeView,
+)
 
 urlpatterns = [
     path("", OrganizationHome.as_view(), name="org-home"),
     *node_urlpatterns(Portfolio),
     *node_urlpatterns(Program),
     *node_urlpatterns(Project),
+    path("members/", MemberListView.as_view(), name="member-list"),
+    path("members/add/", MemberAddView.as_view(), name="member-add"),
+    path("members/grant/", MemberGrantView.as_view(), name="member-grant"),
+    path("members/<int:user_pk>/", MemberDetailView.as_view(), name="member-detail"),
+    path("members/<int:user_pk>/revoke/", MemberRevokeView.as_view(), name="member-revoke"),
+    path("members/<int:user_pk>/remove/", MemberRemoveView.as_view(), name="member-remove"),
 ]
