@@ -81,7 +81,8 @@ class GrantForm(forms.Form):
     acting user may administer. ``member`` is a hidden field when the member is given."""
 
     member = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label="Person")
-    role = forms.ChoiceField(label="Role", choices=ROLE_CHOICES)
+    # No default: the first role is the most powerful one.
+    role = forms.ChoiceField(label="Role", choices=[("", "Choose a role"), *ROLE_CHOICES])
     level = forms.ChoiceField(label="Level")
     node = forms.ModelChoiceField(queryset=Organization.objects.none(), label="Node")
 
