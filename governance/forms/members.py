@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
-from governance.access import can, levels_reached, restrict
+from governance.access import levels_reached, restrict
 from governance.forms.hierarchy import organization_member_ids
 from governance.models import MemberKind, Organization, Role
 from governance.models.hierarchy import model_for_level
@@ -108,11 +108,7 @@ class GrantForm(forms.Form):
         if fixed_member:
             members.widget = forms.HiddenInput()
 
-        levels = [
-            level
-            for level in levels_reached(user, "administer", organization)
-            if level != "organization" or can(user, "administer", organization)
-        ]
+        levels = levels_reached(user, "administer", organization)
         level_field = self.fields["level"]
         assert isinstance(level_field, forms.ChoiceField)
         level_field.choices = [(level, LEVEL_LABELS[level]) for level in levels]
@@ -154,6 +150,7 @@ class GrantForm(forms.Form):
         assert node.queryset is not None
         shown = list(node.queryset[: NODE_CHOICES_SHOWN + 1])
         self.more_nodes = len(shown) > NODE_CHOICES_SHOWN
+        self.nodes_shown = NODE_CHOICES_SHOWN
         shown = shown[:NODE_CHOICES_SHOWN]
         selected = str((self.data if self.is_bound else self.initial).get("node") or "")
         if selected.isdigit() and all(str(choice.pk) != selected for choice in shown):
@@ -161,4 +158,4 @@ class GrantForm(forms.Form):
         node.widget.choices = [("", "---------"), *((choice.pk, str(choice)) for choice in shown)]
 
     more_nodes = False
-    nodes_shown = NODE_CHOICES_SHOWN
+    nodes_shown = 0

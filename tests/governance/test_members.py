@@ -302,6 +302,12 @@ def test_members_urls_answer_403_to_members_who_may_not_administer(client, perso
     assert roles(personas.viewer, personas.org) == [("viewer", "organization", personas.org.pk)]
 
 
+def test_members_urls_send_anonymous_visitors_to_log_in(client, personas):
+    for method, address, data in member_requests(personas):
+        response = getattr(client, method)(address, data)
+        assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
 def test_members_urls_answer_404_to_an_admin_of_another_organization(client, personas):
     client.force_login(personas.outsider)
     for method, address, data in member_requests(personas):
@@ -545,6 +551,25 @@ def test_node_picker_answers_htmx_with_the_nodes_of_the_chosen_level(client, per
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="node-picker">')
     assert project.code in html and project.program.code not in html
+
+
+def test_long_node_lists_are_cut_but_every_administered_node_is_accepted(
+    client, personas, monkeypatch
+):
+    monkeypatch.setattr("governance.forms.members.NODE_CHOICES_SHOWN", 2)
+    first, second, third = (
+        ProgramFactory(portfolio__organization=personas.org, code=f"PG-{n}") for n in (1, 2, 3)
+    )
+    client.force_login(personas.admin)
+    grant = url("member-grant", personas.org)
+    html = client.get(grant + "?level=program").content.decode()
+    assert first.code in html and second.code in html and third.code not in html
+    assert "Only the first 2 are listed" in html
+    html = client.get(grant + f"?level=program&node={third.pk}").content.decode()
+    assert f'value="{third.pk}" selected' in html
+    data = {"member": personas.viewer.pk, "role": Role.LEAD, "level": "program", "node": third.pk}
+    assert client.post(grant, data).status_code == 302
+    assert ("lead", "program", third.pk) in roles(personas.viewer, personas.org)
 
 
 def test_node_page_query_count_with_the_access_panel_does_not_grow(
