@@ -32,7 +32,7 @@ from django.db.models.expressions import RawSQL
 
 from governance.errors import AccessDenied
 from governance.models import Membership, Organization
-from governance.models.hierarchy import HierarchyNode, hierarchy_models, model_for_level
+from governance.models.hierarchy import LEVELS, HierarchyNode, hierarchy_models, model_for_level
 from governance.permissions import ACTIONS, Action, permission_models
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "can",
     "can_add",
     "grants_of",
+    "levels_reached",
     "membership_of",
     "require",
     "restrict",
@@ -289,3 +290,19 @@ def require(user: Any, action: Action, obj: Model) -> None:
     """Raise ``AccessDenied`` unless ``user`` may perform ``action`` on ``obj``."""
     if not can(user, action, obj):
         raise AccessDenied()
+
+
+def levels_reached(user: Any, action: Action, organization: Organization | int) -> list[str]:
+    """The levels (``organization`` first) at which ``user`` may ``action`` on some node through a
+    grant: the level of their highest grant and every level below it. Ownership is not counted.
+
+    It answers "may this user do this anywhere?" (an empty list: nowhere) and which levels a
+    form should offer; which nodes of a level remains ``restrict``'s question.
+    """
+    grants = grants_of(user, organization)
+    if grants.membership is None:
+        return []
+    held = grants.nodes.get(ACTIONS[action].permission, {})
+    levels = [ORGANIZATION, *LEVELS]
+    top = next((index for index, level in enumerate(levels) if held.get(level)), None)
+    return [] if top is None else levels[top:]

@@ -2,13 +2,18 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from governance.access import can
 from governance.selectors import organizations_of
 
 
 def tenancy(request: HttpRequest) -> dict[str, Any]:
-    """The current organization and the user's others, for the switcher in the navigation."""
+    """The current organization and the user's others, for the switcher in the navigation, and
+    whether the user may manage its members (from the grants already read for the request)."""
+    organization = getattr(request, "organization", None)
     return {
-        "current_org": getattr(request, "organization", None),
+        "current_org": organization,
         "current_membership": getattr(request, "membership", None),
         "my_organizations": organizations_of(request.user) if hasattr(request, "user") else [],
+        "can_manage_members": organization is not None
+        and can(request.user, "administer", organization),
     }

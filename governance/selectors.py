@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from governance.access import restrict
-from governance.models import HierarchyNode, Organization
+from governance.models import HierarchyNode, Membership, Organization
 from governance.models.hierarchy import hierarchy_models
 
 
@@ -52,3 +52,17 @@ def child_counts(*, node: HierarchyNode, user: Any) -> dict[str, int]:
                 .aggregate(n=Count("pk"))["n"]
             )
     return counts
+
+
+def member_list(*, organization: Organization, search: str = "") -> QuerySet[Membership]:
+    """Members of ``organization`` with their accounts, by name; every word of ``search`` must
+    match the username, first or last name or email."""
+    queryset = Membership.objects.for_org(organization).select_related("user")
+    for word in search.split():
+        queryset = queryset.filter(
+            Q(user__username__icontains=word)
+            | Q(user__first_name__icontains=word)
+            | Q(user__last_name__icontains=word)
+            | Q(user__email__icontains=word)
+        )
+    return queryset.order_by("user__first_name", "user__last_name", "user__username", "pk")

@@ -3,6 +3,14 @@ from django.urls import path
 from governance.models import Portfolio, Program, Project
 from governance.views.hierarchy import node_urlpatterns
 from governance.views.home import OrganizationHome
+from governance.views.members import (
+    MemberAddView,
+    MemberDetailView,
+    MemberGrantView,
+    MemberListView,
+    MemberRemoveView,
+    MemberRevokeView,
+)
 from governance.views.tokens import TokenCreateView, TokenListView, TokenRevokeView
 
 urlpatterns = [
@@ -13,4 +21,10 @@ urlpatterns = [
     path("settings/tokens/", TokenListView.as_view(), name="token-list"),
     path("settings/tokens/new/", TokenCreateView.as_view(), name="token-create"),
     path("settings/tokens/<int:pk>/revoke/", TokenRevokeView.as_view(), name="token-revoke"),
+    path("members/", MemberListView.as_view(), name="member-list"),
+    path("members/add/", MemberAddView.as_view(), name="member-add"),
+    path("members/grant/", MemberGrantView.as_view(), name="member-grant"),
+    path("members/<int:user_pk>/", MemberDetailView.as_view(), name="member-detail"),
+    path("members/<int:user_pk>/revoke/", MemberRevokeView.as_view(), name="member-revoke"),
+    path("members/<int:user_pk>/remove/", MemberRemoveView.as_view(), name="member-remove"),
 ]

@@ -14,8 +14,10 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def node_url(context: dict[str, Any], node: Any, page: str = "detail") -> str:
-    """URL of a node's page inside the current organization."""
+    """URL of a node's page inside the current organization (its overview for the organization)."""
     org = context["request"].organization
+    if node.LEVEL == "organization":
+        return reverse("org-home", kwargs={"org_slug": org.slug})
     return reverse(f"{node.LEVEL}-{page}", kwargs={"org_slug": org.slug, "pk": node.pk})
 
 

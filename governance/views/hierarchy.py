@@ -31,6 +31,7 @@ from governance.services.hierarchy import (
     node_update,
 )
 from governance.views.base import OrgMixin
+from governance.views.members import access_panel
 
 URL_SEGMENTS = {
     "portfolio": "portfolios",
@@ -153,6 +154,7 @@ class NodeDetailView(NodeMixin, DetailView):
         context["can_archive"] = can(user, "archive", node)
         context["can_move"] = can(user, "move", node)
         context["can_add_child"] = children_model is not None and can(user, "add", node)
+        context.update(access_panel(user, node, self.organization))
         return context
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
 
 import pytest
 from django.db import transaction
@@ -84,6 +85,12 @@ ROUTES: dict[str, Route] = {
     "token-list": Route({"GET": "view"}),
     "token-create": Route({"GET": "view", "POST": "view"}),
     "token-revoke": Route({"GET": "view", "POST": "view"}, "token", own=True),
+    "member-list": Route({"GET": "administer"}),
+    "member-add": Route({"GET": "administer", "POST": "administer"}),
+    "member-grant": Route({"GET": "administer", "POST": "administer"}),
+    "member-detail": Route({"GET": "administer"}, "member"),
+    "member-revoke": Route({"GET": "administer", "POST": "administer"}, "member"),
+    "member-remove": Route({"GET": "administer", "POST": "administer"}, "member"),
     "home": Route({"GET": "view"}, audience="user"),
     "api:api-org-list": Route({"GET": "view"}, api=True, audience="user"),
     "login": Route({"GET": "view"}, audience="public"),
@@ -140,6 +147,8 @@ MAY: dict[str, dict[str, frozenset[str]]] = {
 }
 # The owner edits the measure they own (the "in" measure), nothing else.
 OWNED = {"owner": {("measure", "in"): frozenset({"change"})}}
+# Who administers (members, roles): only the org admin in this world.
+ADMINISTERS = {"admin"}
 # Who may create nodes of a level somewhere: the admin everywhere; leads below portfolios.
 CREATES = {
     "admin": set(LEVELS),
@@ -166,6 +175,10 @@ def expected(persona: str, route: Route, scope: str, method: str) -> str:
     if persona == "token_read" and method not in SAFE:
         return "403"
     action = route.methods[method]
+    if action == "administer":
+        if persona not in ADMINISTERS:
+            return "403"
+        return "404" if scope == "tenant" else "ok"
     if route.own:
         return "ok" if scope == "in" else "404"
     if route.level is None:
@@ -258,6 +271,7 @@ def build_world() -> World:
     assign_role(integrator, Role.LEAD, a)
     colleague = UserFactory(username="matrix-colleague")
     MembershipFactory(organization=org, user=colleague)
+    world.people["colleague"] = colleague
     theirs, _ = token_issue(user=colleague, organization=org, name="theirs", by=colleague)
     foreign, _ = token_issue(user=outsider, organization=globex, name="foreign", by=outsider)
     for persona in PERSONAS:
@@ -284,11 +298,18 @@ def url_for(name: str, world: World, scope: str, persona: str) -> str:
     pattern_kwargs = _pattern_kwargs(name)
     if "org_slug" in pattern_kwargs:
         kwargs["org_slug"] = world.org.slug
+    query = ""
     if route.level == "token":
         kwargs["pk"] = world.own_tokens[(persona, scope)]
+    elif route.level == "member":
+        # A colleague of this organization, or a member of another one only.
+        member = world.people["colleague" if scope == "in" else "outsider"]
+        kwargs["user_pk"] = member.pk  # type: ignore[attr-defined]
+        if name == "member-revoke":
+            query = f"?role=viewer&level=organization&node={world.org.pk}"
     elif route.level is not None:
         kwargs["pk"] = world.nodes[(route.level, scope)].pk
-    return reverse(name, kwargs=kwargs)
+    return reverse(name, kwargs=kwargs) + query
 
 
 def _pattern_kwargs(name: str) -> set[str]:
@@ -302,7 +323,13 @@ def _pattern_kwargs(name: str) -> set[str]:
 
 def cases() -> Iterator[tuple[str, str, str]]:
     for name, route in ROUTES.items():
-        scopes = ("in", "out", "tenant") if route.level else ("in",)
+        scopes = (
+            ("in", "tenant")
+            if route.level == "member"
+            else ("in", "out", "tenant")
+            if route.level
+            else ("in",)
+        )
         for method in route.methods:
             for scope in scopes:
                 yield name, method, scope
@@ -334,7 +361,8 @@ def test_authorization_matrix(persona):
         sender = world.client(persona) if name == "logout" else client
         with transaction.atomic():
             send = getattr(sender, method.lower())
-            response = send(path, {}, format="json") if route.api else send(path)
+            data = dict(parse_qsl(path.partition("?")[2])) if method == "POST" else {}
+            response = send(path, data, format="json" if route.api else "multipart")
             transaction.set_rollback(True)
         want = expected(persona, route, scope, method)
         got = category(response)
