@@ -1,0 +1,59 @@
+"""What the API answers to malformed input: documented errors in one shape, never a 500."""
+
+import pytest
+
+from governance.services.tokens import token_issue
+from tests.factories import ProgramFactory
+
+pytestmark = pytest.mark.django_db
+
+NOT_FOUND = {"detail": "Not found.", "errors": {}}
+
+
+@pytest.fixture
+def lead_api(api, personas):
+    _, key = token_issue(
+        user=personas.lead, organization=personas.org, name="ERP", scope="write", by=personas.admin
+    )
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return api
+
+
+def test_schema_documents_the_error_answers_of_every_operation(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    error = {"$ref": "#/components/schemas/Error"}
+    assert schema["components"]["schemas"]["Error"]["required"] == ["detail", "errors"]
+    operations = [
+        (path, method, operation)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    ]
+    assert len(operations) == 40
+    for path, method, operation in operations:
+        responses = operation["responses"]
+        for status in ("401", "403", "404"):
+            assert responses[status]["content"]["application/json"]["schema"] == error, (
+                method,
+                path,
+                status,
+            )
+        parameters = operation.get("parameters", [])
+        headers = {p["name"] for p in parameters if p["in"] == "header"}
+        writes = method in ("post", "put", "patch", "delete")
+        assert ("400" in responses) == (writes or any(p["in"] == "query" for p in parameters))
+        assert ("409" in responses) == writes, (method, path)
+        assert ("412" in responses) == ("If-Match" in headers), (method, path)
+        if method in ("put", "patch", "delete") or path.endswith("/move/"):
+            assert "If-Match" in headers, (method, path)
+        if path.endswith("/restore/"):
+            assert "requestBody" not in operation, path
+
+
+def test_schema_leaves_out_moving_a_portfolio(client, lead_api, personas):
+    paths = client.get("/api/schema/", {"format": "json"}).json()["paths"]
+    assert "/api/v1/orgs/{org_slug}/portfolios/{id}/move/" not in paths
+    assert "/api/v1/orgs/{org_slug}/programs/{id}/move/" in paths
+    portfolio = ProgramFactory(portfolio__organization=personas.org).portfolio
+    response = lead_api.post(f"/api/v1/orgs/{personas.org.slug}/portfolios/{portfolio.pk}/move/")
+    assert response.status_code == 400
+    assert "directly under the organization" in response.json()["errors"]["parent"][0]
