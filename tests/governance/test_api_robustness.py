@@ -1,6 +1,7 @@
 """What the API answers to malformed input: documented errors in one shape, never a 500."""
 
 import pytest
+from django.test import RequestFactory
 
 from governance.services.tokens import token_issue
 from tests.factories import ProgramFactory
@@ -57,3 +58,23 @@ def test_schema_leaves_out_moving_a_portfolio(client, lead_api, personas):
     response = lead_api.post(f"/api/v1/orgs/{personas.org.slug}/portfolios/{portfolio.pk}/move/")
     assert response.status_code == 400
     assert "directly under the organization" in response.json()["errors"]["parent"][0]
+
+
+def test_unrouted_api_url_answers_the_json_error_shape(lead_api, personas, client):
+    response = lead_api.get(f"/api/v1/orgs/{personas.org.slug}/measures/1.5/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == NOT_FOUND
+    # Pages outside the API keep their HTML.
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
+def test_api_server_error_answers_the_json_error_shape():
+    from governance.api.errors import server_error
+
+    response = server_error(RequestFactory().get("/api/v1/orgs/"))
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    page = server_error(RequestFactory().get("/"))
+    assert page.status_code == 500 and page["Content-Type"].startswith("text/html")
