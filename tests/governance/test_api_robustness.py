@@ -78,3 +78,13 @@ def test_api_server_error_answers_the_json_error_shape():
     assert response["Content-Type"] == "application/json"
     page = server_error(RequestFactory().get("/"))
     assert page.status_code == 500 and page["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Token tl_\x00\x00_secret", "Token tl_NOT-HEX-PREFIX_secret", "Token tl__", "Bearer tl_x"],
+)
+def test_malformed_token_key_is_refused_with_401(api, personas, header):
+    response = api.get(f"/api/v1/orgs/{personas.org.slug}/portfolios/", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response.json()["errors"] == {}
