@@ -231,6 +231,9 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# Database sessions that ignore cookie values Django never issues as keys.
+SESSION_ENGINE = "config.sessions"
+
 # Production hardening: on whenever the site is served over HTTPS.
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

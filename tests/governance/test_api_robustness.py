@@ -88,3 +88,21 @@ def test_malformed_token_key_is_refused_with_401(api, personas, header):
     response = api.get(f"/api/v1/orgs/{personas.org.slug}/portfolios/", HTTP_AUTHORIZATION=header)
     assert response.status_code == 401
     assert response.json()["errors"] == {}
+
+
+def test_forged_session_cookie_is_no_session(api, client, personas):
+    cookie = "sessionid=forged\x00session\x00key"
+    response = api.get(f"/api/v1/orgs/{personas.org.slug}/portfolios/", HTTP_COOKIE=cookie)
+    assert response.status_code == 401
+    # The web pages read the same session.
+    assert client.get("/", HTTP_COOKIE=cookie).status_code in (200, 302)
+
+
+def test_forged_session_cookie_does_not_end_a_real_session(client, personas):
+    client.force_login(personas.viewer)
+    key = client.cookies["sessionid"].value
+    assert client.get(f"/api/v1/orgs/{personas.org.slug}/portfolios/").status_code == 200
+    response = client.get(
+        f"/api/v1/orgs/{personas.org.slug}/portfolios/", HTTP_COOKIE=f"sessionid={key}"
+    )
+    assert response.status_code == 200
