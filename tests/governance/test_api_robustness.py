@@ -106,3 +106,14 @@ def test_forged_session_cookie_does_not_end_a_real_session(client, personas):
         f"/api/v1/orgs/{personas.org.slug}/portfolios/", HTTP_COOKIE=f"sessionid={key}"
     )
     assert response.status_code == 200
+
+
+def test_json_nested_too_deeply_is_a_400(lead_api, personas):
+    response = lead_api.generic(
+        "POST",
+        f"/api/v1/orgs/{personas.org.slug}/portfolios/",
+        "[" * 50_000,
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
