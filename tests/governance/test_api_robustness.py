@@ -1,10 +1,13 @@
 """What the API answers to malformed input: documented errors in one shape, never a 500."""
 
+import base64
+from urllib.parse import urlencode
+
 import pytest
 from django.test import RequestFactory
 
 from governance.services.tokens import token_issue
-from tests.factories import ProgramFactory
+from tests.factories import MeasureFactory, ProgramFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +21,10 @@ def lead_api(api, personas):
     )
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return api
+
+
+def cursor(**tokens: str) -> str:
+    return base64.b64encode(urlencode(tokens).encode()).decode()
 
 
 def test_schema_documents_the_error_answers_of_every_operation(client):
@@ -117,3 +124,30 @@ def test_json_nested_too_deeply_is_a_400(lead_api, personas):
     )
     assert response.status_code == 400
     assert "nested too deeply" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("ordering", "position"),
+    [("", "abc"), ("", "\x00"), ("code", "\x00"), ("end_date", "not-a-date"), ("", "1.5")],
+)
+def test_cursor_position_that_is_no_value_of_the_ordering_answers_404(
+    lead_api, personas, ordering, position
+):
+    ProgramFactory(portfolio__organization=personas.org)
+    params = {"cursor": cursor(p=position)}
+    if ordering:
+        params["ordering"] = ordering
+    response = lead_api.get(f"/api/v1/orgs/{personas.org.slug}/programs/", params)
+    assert response.status_code == 404
+    assert response.json() == NOT_FOUND
+
+
+def test_cursor_links_still_page_through_everything(lead_api, personas):
+    MeasureFactory.create_batch(5, package__project__program__portfolio__organization=personas.org)
+    url = f"/api/v1/orgs/{personas.org.slug}/measures/?ordering=-code&page_size=2"
+    seen = []
+    while url:
+        body = lead_api.get(url).json()
+        seen += [row["code"] for row in body["results"]]
+        url = body["next"]
+    assert seen == sorted(seen, reverse=True) and len(seen) == 5
