@@ -243,6 +243,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "governance.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": _RENDERERS,
+    "DEFAULT_PARSER_CLASSES": [
+        "governance.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -258,6 +263,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "governance.api.schema.postprocess_error_responses",
+    ],
 }
 
 LOGGING = {
@@ -274,6 +283,9 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# Database sessions that ignore cookie values Django never issues as keys.
+SESSION_ENGINE = "config.sessions"
 
 # Production hardening: on whenever the site is served over HTTPS.
 # Cookies: never readable by scripts (pages and htmx take the CSRF token from the template, not

@@ -19,3 +19,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "governance.api.errors.page_not_found"
+handler500 = "governance.api.errors.server_error"

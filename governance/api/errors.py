@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from governance.errors import AccessDenied, Conflict, StaleVersion
+
+# Django answers URLs no route matches (``/api/v1/orgs/acme/measures/1.5/``) and crashes itself,
+# outside DRF; under this prefix those answers keep the API's JSON shape too.
+API_PREFIX = "/api/"
 
 
 class PreconditionFailed(exceptions.APIException):
@@ -57,3 +62,22 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if problems:
             response.data["problems"] = problems
     return response
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``: the JSON error shape under the API, the HTML page elsewhere."""
+    if request.path_info.startswith(API_PREFIX):
+        return JsonResponse(
+            {"detail": "Not found.", "errors": {}}, status=status.HTTP_404_NOT_FOUND
+        )
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: the JSON error shape under the API, the HTML page elsewhere."""
+    if request.path_info.startswith(API_PREFIX):
+        return JsonResponse(
+            {"detail": "Server error.", "errors": {}},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    return defaults.server_error(request)

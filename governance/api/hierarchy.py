@@ -252,6 +252,7 @@ class NodeViewSet(
         node_archive(node=node, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def restore(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Bring back an archived node and what was archived with it."""
@@ -305,8 +306,9 @@ def node_viewset_class(model: type[HierarchyNode]) -> type[NodeViewSet]:
         retrieve=extend_schema(tags=[str(name)]),
         create=extend_schema(tags=[str(name)]),
         update=extend_schema(tags=[str(name)]),
-        partial_update=extend_schema(tags=[str(name)]),
+        partial_update=extend_schema(tags=[str(name)], parameters=[IF_MATCH]),
         destroy=extend_schema(tags=[str(name)]),
         restore=extend_schema(tags=[str(name)]),
-        move=extend_schema(tags=[str(name)]),
+        # Portfolios have no parent to move under: their move answers 400 and is not documented.
+        move=extend_schema(tags=[str(name)], exclude=model.parent_level() is None),
     )(viewset)

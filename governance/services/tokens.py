@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 from typing import Any
 
@@ -22,6 +23,9 @@ TOKEN_PREFIX = "tl"  # noqa: S105 - a public marker, not a secret
 # Writing last_used_at on every request would turn each API read into a write; once a minute
 # is precise enough to see which tokens are alive.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+# ``secrets.token_hex(6)``: anything else cannot be a prefix we issued, and must not reach the
+# database (PostgreSQL refuses a NUL byte in a query with an error, not an empty result).
+PREFIX_PATTERN = re.compile(r"[0-9a-f]{12}")
 
 
 def _hash(secret: str) -> str:
@@ -68,7 +72,7 @@ def token_issue(
 def token_authenticate(key: str) -> ApiToken | None:
     """The active token a presented key belongs to, or None."""
     parts = key.split("_", 2)
-    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not PREFIX_PATTERN.fullmatch(parts[1]):
         return None
     # Authentication happens before the organization of the request is known (``/orgs/`` names
     # none), so the token's own organization is asked first and its row read in that scope.

@@ -1,0 +1,286 @@
+"""Fuzz every operation of the REST API against its own OpenAPI schema.
+
+Schemathesis loads ``/api/schema/`` from the WSGI application in-process (no server) and, for
+each operation, sends generated requests — valid ones and deliberately broken ones — with a
+real write token of an organization lead. Every answer must be a documented status code with
+a documented content type and body, never a 5xx, and the operation must refuse the same request
+without credentials.
+
+Generation is derandomized, so a failure reproduces on every run; the tenant's hierarchy is
+offered to the generator next to random values, so requests reach the services behind the
+endpoints instead of stopping at "does not exist".
+
+Run only this module with ``uv run python -m tests.preflight tests/api -q``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from schemathesis.core import NOT_SET
+
+from config.wsgi import application
+from governance.models import AuditEvent, Role
+from governance.services.hierarchy import node_archive
+from governance.services.tokens import token_issue
+from tests.factories import (
+    BusinessUnitFactory,
+    FunctionFactory,
+    MeasureFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+)
+
+ORG_SLUG = "fuzz"
+# The URL segment of each level and the level above it (what ``move`` takes as ``parent``).
+SEGMENTS = {
+    "portfolios": ("portfolio", None),
+    "programs": ("program", "portfolio"),
+    "projects": ("project", "program"),
+    "packages": ("package", "project"),
+    "measures": ("measure", "package"),
+}
+# Body fields that hold an id, and the kind of row they point at.
+REFERENCES = {
+    "portfolio": "portfolio",
+    "program": "program",
+    "project": "project",
+    "package": "package",
+    "owner": "member",
+    "sponsor": "member",
+    "function": "function",
+    "business_unit": "business_unit",
+}
+CODES = st.from_regex(r"[A-Z][A-Z0-9._-]{0,12}", fullmatch=True)
+
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "parameters": {"path.org_slug": ORG_SLUG},
+        # Examples and the example database would make a run depend on earlier runs.
+        "generation": {"database": "none"},
+        "phases": {
+            "examples": {"enabled": False},
+            # Re-sending every boundary case without credentials would double the run; the
+            # fuzzing phase probes each operation's auth, and the test below every operation's.
+            "coverage": {
+                "generation": {"mode": "negative"},
+                "unexpected-methods": [],
+                "checks": {"ignored_auth": {"enabled": False}},
+            },
+        },
+        # PUT and PATCH validate bodies with the serializer POST uses, whose coverage run walks
+        # every boundary already; on them it would mostly meet the 404 of a random id.
+        "operations": [
+            {"include-method": ["PUT", "PATCH"], "phases": {"coverage": {"enabled": False}}}
+        ],
+        "checks": {
+            "enabled": False,
+            "not_a_server_error": {"enabled": True},
+            "status_code_conformance": {"enabled": True},
+            "content_type_conformance": {"enabled": True},
+            "response_schema_conformance": {"enabled": True},
+            "ignored_auth": {"enabled": True},
+        },
+    }
+)
+
+
+def _schema() -> Any:
+    """The schema ``/api/schema/`` serves, generated without a request (loading happens at
+    collection, before any database is open), and the WSGI application to call."""
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.renderers import OpenApiJsonRenderer
+
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    loaded = schemathesis.openapi.from_dict(
+        json.loads(OpenApiJsonRenderer().render(document)), config=CONFIG
+    )
+    loaded.app = application
+    return loaded
+
+
+schema = _schema()
+
+
+@dataclass
+class Tenant:
+    """The fuzzed organization: a write token and the ids of its rows, by kind."""
+
+    organization_id: int = 0
+    key: str = ""
+    ids: dict[str, list[int]] = field(default_factory=dict)
+
+
+# Filled by the ``tenant`` fixture, read by the generation hooks while a test runs.
+TENANT = Tenant()
+
+
+def _level(context: schemathesis.HookContext) -> tuple[str, str | None] | None:
+    operation = context.operation
+    if operation is None:
+        return None
+    parts = operation.path.split("/")
+    segment = parts[5] if len(parts) > 5 else ""
+    return SEGMENTS.get(segment)
+
+
+def _known(kind: str | None) -> list[int]:
+    return TENANT.ids.get(kind, []) if kind else []
+
+
+def _real_or(value: Any, kind: str | None) -> st.SearchStrategy:
+    """Mostly a real id of ``kind`` in place of a well-typed random one; other values as they are.
+
+    Random ids almost never exist, so without this every request would stop at a 404 or at
+    "does not exist"; ill-typed values are left alone, they are what the negative cases test.
+    """
+    ids = _known(kind)
+    if not ids or isinstance(value, bool) or not isinstance(value, int):
+        return st.just(value)
+    return st.sampled_from([*ids, value])
+
+
+@schema.hook
+def flatmap_path_parameters(
+    context: schemathesis.HookContext, path_parameters: dict[str, Any] | None
+) -> st.SearchStrategy:
+    level = _level(context)
+    if not path_parameters or "id" not in path_parameters or level is None:
+        return st.just(path_parameters)
+    real = _real_or(path_parameters["id"], level[0])
+    return real.map(lambda pk: {**path_parameters, "id": pk})
+
+
+@schema.hook
+def flatmap_body(context: schemathesis.HookContext, body: Any) -> st.SearchStrategy:
+    if not isinstance(body, dict):
+        return st.just(body)
+    level = _level(context)
+    choices: dict[str, st.SearchStrategy] = {}
+    for name, value in body.items():
+        if name == "code" and isinstance(value, str):
+            choices[name] = st.one_of(st.just(value), CODES)
+        elif name == "parent" and level:
+            choices[name] = _real_or(value, level[1])
+        elif name in REFERENCES:
+            choices[name] = _real_or(value, REFERENCES[name])
+    return st.fixed_dictionaries(choices).map(lambda chosen: {**body, **chosen})
+
+
+@schema.hook
+def flatmap_headers(
+    context: schemathesis.HookContext, headers: dict[str, Any] | None
+) -> st.SearchStrategy:
+    """Sometimes ``If-Match: *`` so writes get past the version check."""
+    if not headers or "If-Match" not in headers:
+        return st.just(headers)
+    return st.one_of(st.just(headers), st.just({**headers, "If-Match": "*"}))
+
+
+@pytest.fixture
+def tenant(db: None) -> Iterator[Tenant]:
+    """An organization with three branches of the hierarchy, one archived, and a write token."""
+    # The WSGI handler closes the connection after each request, which would end the test's
+    # transaction; Django's own test client disconnects the same receiver.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield _populate(TENANT)
+    finally:
+        TENANT.organization_id, TENANT.key, TENANT.ids = 0, "", {}
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+def _populate(tenant: Tenant) -> Tenant:
+    org = OrganizationFactory(slug=ORG_SLUG, name="Fuzz Industries")
+    lead = UserFactory(username="fuzz-lead")
+    owner = UserFactory(username="fuzz-owner")
+    MembershipFactory(organization=org, user=lead, role=Role.LEAD)
+    MembershipFactory(organization=org, user=owner, role=Role.OWNER)
+    branch = {"package__project__program__portfolio__organization": org}
+    measures = [
+        MeasureFactory(**branch, owner=owner),
+        MeasureFactory(**branch, sponsor=lead),
+        MeasureFactory(**branch),
+    ]
+    # Restoring anything under the archived program is refused until the program comes back.
+    node_archive(node=measures[2].program, by=lead)
+    _, key = token_issue(user=lead, organization=org, name="fuzz", scope="write", by=lead)
+    tenant.organization_id, tenant.key = org.pk, key
+    tenant.ids = {
+        level: [getattr(measure, f"{level}_id") for measure in measures]
+        for level in ("portfolio", "program", "project", "package")
+    }
+    tenant.ids["measure"] = [measure.pk for measure in measures]
+    tenant.ids["member"] = [lead.pk, owner.pk]
+    tenant.ids["function"] = [FunctionFactory(organization=org).pk]
+    tenant.ids["business_unit"] = [BusinessUnitFactory(organization=org).pk]
+    return tenant
+
+
+@schema.parametrize()
+@settings(
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    # Fixture data and rejected inputs are the point here, not a sign of a slow or bad strategy.
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
+def test_operation_answers_as_documented(case: schemathesis.Case, tenant: Tenant) -> None:
+    case.call_and_validate(headers={"Authorization": f"Token {tenant.key}"})
+
+
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]
+# What a caller without valid credentials may send; each must be refused the same way.
+NO_VALID_CREDENTIALS: dict[str, dict[str, Any]] = {
+    "nothing": {},
+    "unknown token": {"headers": {"Authorization": "Token tl_000000000000_unknown"}},
+    "malformed token": {"headers": {"Authorization": "Token tl_\x00_\x00"}},
+    "token in three words": {"headers": {"Authorization": "Token tl_a b"}},
+    "forged session": {"cookies": {"sessionid": "forged\x00session\x00key"}},
+}
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.label)
+def test_operation_refuses_callers_without_valid_credentials(
+    operation: Any, tenant: Tenant
+) -> None:
+    """401 on every operation for a request the token gets through with, and nothing written."""
+    level = _level(schemathesis.HookContext(operation=operation))
+    path_parameters: dict[str, Any] = {"org_slug": ORG_SLUG}
+    body: dict[str, Any] = {"code": "ANON-1", "title": "Anonymous"}
+    if level:
+        path_parameters["id"] = _known(level[0])[0]
+        if level[1]:
+            body[level[1]] = body["parent"] = _known(level[1])[0]
+    case = operation.Case(
+        path_parameters={p.name: path_parameters[p.name] for p in operation.path_parameters},
+        body=body if operation.body else NOT_SET,
+        media_type="application/json" if operation.body else None,
+    )
+    for name, credentials in NO_VALID_CREDENTIALS.items():
+        response = case.call(**credentials)
+        assert response.status_code == 401, (name, response.status_code, response.text)
+        case.validate_response(response, headers=credentials.get("headers"))
+    written = AuditEvent.objects.for_org(tenant.organization_id).exclude(
+        action__in=["token.issued", "program.archived"]
+    )
+    assert not written.exists()
+    response = case.call(headers={"Authorization": f"Token {tenant.key}"})
+    assert response.status_code < 300, response.text
