@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -138,12 +139,17 @@ def node_serializer_class(model: type[HierarchyNode]) -> type[NodeSerializer]:
     return type(f"{model.__name__}Serializer", (NodeSerializer,), attrs)
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number (``1.5`` or ``1e5`` is a 400, not a silent match)."""
+
+    field_class = forms.IntegerField
+
+
 def node_filterset_class(model: type[HierarchyNode]) -> type[django_filters.FilterSet]:
     attrs: dict[str, Any] = {
-        level: django_filters.NumberFilter(field_name=f"{level}_id")
-        for level in model.ancestor_levels()
+        level: IdFilter(field_name=f"{level}_id") for level in model.ancestor_levels()
     }
-    attrs["owner"] = django_filters.NumberFilter(field_name="owner_id")
+    attrs["owner"] = IdFilter(field_name="owner_id")
     attrs["code"] = django_filters.CharFilter(field_name="code", lookup_expr="iexact")
     attrs["q"] = django_filters.CharFilter(method="search", label="Code or title contains")
     attrs["archived"] = django_filters.BooleanFilter(

@@ -151,3 +151,12 @@ def test_cursor_links_still_page_through_everything(lead_api, personas):
         seen += [row["code"] for row in body["results"]]
         url = body["next"]
     assert seen == sorted(seen, reverse=True) and len(seen) == 5
+
+
+def test_id_filters_take_whole_numbers_only(api_as, personas):
+    client = api_as(personas.lead)
+    for value in ("1.5", "1e5", "abc"):
+        response = client.get(f"/api/v1/orgs/{personas.org.slug}/measures/?program={value}")
+        assert response.status_code == 400, value
+        assert "program" in response.json()["errors"]
+    assert client.get(f"/api/v1/orgs/{personas.org.slug}/measures/?owner=7").status_code == 200
