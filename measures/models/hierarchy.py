@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.db import models
+from django_fsm import FSMField
 
 from governance.models import HierarchyNode, Portfolio, Program, Project
 from governance.permissions import node_permission_tables
+from measures.models.stages import DoI
 
 
 class MeasurePackage(HierarchyNode):
@@ -48,6 +53,16 @@ class Measure(HierarchyNode):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    controller = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Validates the realised benefit; never the owner.",
+    )
+    # The Degree of Implementation. Protected: only the transitions of the gate service move it.
+    doi = FSMField(default=DoI.DEFINED, choices=DoI.choices, protected=True)
 
     class Meta(HierarchyNode.Meta):
         constraints = [
@@ -61,6 +76,14 @@ class Measure(HierarchyNode):
             models.Index(fields=["organization", "owner"], name="measure_org_owner_idx"),
             models.Index(fields=["organization", "id"], name="measure_org_id_idx"),
         ]
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        # A protected FSM field refuses every assignment once loaded, reloading included:
+        # forget the stale value so the fresh one can be read in.
+        fields = kwargs.get("fields")
+        if fields is None or "doi" in fields:
+            self.__dict__.pop("doi", None)
+        super().refresh_from_db(*args, **kwargs)
 
 
 MeasurePackageUserPermission, MeasurePackageGroupPermission = node_permission_tables(
