@@ -188,7 +188,9 @@ class NodeViewSet(
     mixins.DestroyModelMixin,
     OrgScopedViewSet,
 ):
-    ordering_fields = ["id", "code", "title", "start_date", "end_date", "updated_at"]
+    # Cursor pages need a non-null ordering value: dates are filters (end_before, end_after),
+    # not orderings.
+    ordering_fields = ["id", "code", "title", "updated_at"]
     ACTION_PERMISSIONS = {"restore": "archive", "move": "move"}
 
     def _expected_version(self, request: Request) -> int | None:

@@ -160,3 +160,18 @@ def test_id_filters_take_whole_numbers_only(api_as, personas):
         assert response.status_code == 400, value
         assert "program" in response.json()["errors"]
     assert client.get(f"/api/v1/orgs/{personas.org.slug}/measures/?owner=7").status_code == 200
+
+
+def test_ordering_is_limited_to_fields_a_cursor_can_page_through(api_as, personas):
+    first = MeasureFactory(package__project__program__portfolio__organization=personas.org)
+    for _ in range(2):
+        MeasureFactory(package=first.package)  # no end dates: nothing to order by
+    client = api_as(personas.lead)
+    url = f"/api/v1/orgs/{personas.org.slug}/measures/?ordering=-end_date&page_size=1"
+    seen = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        seen += [row["id"] for row in response.json()["results"]]
+        url = response.json()["next"]
+    assert len(seen) == len(set(seen)) == 3
