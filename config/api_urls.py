@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from governance.api.hierarchy import node_viewset_class
 from governance.api.views import OrganizationViewSet
 from governance.models import Portfolio, Program, Project
+from measures.api.imports import MeasureImportViewSet
 from measures.models import Measure, MeasurePackage
 
 router = SimpleRouter()
@@ -20,5 +21,10 @@ for model, segment in (
 
 urlpatterns = [
     path("orgs/", OrganizationViewSet.as_view({"get": "list"}), name="api-org-list"),
+    path(
+        "orgs/<slug:org_slug>/imports/measures/",
+        MeasureImportViewSet.as_view({"post": "create"}),
+        name="measure-import",
+    ),
     path("orgs/<slug:org_slug>/", include(router.urls)),
 ]

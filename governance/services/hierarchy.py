@@ -110,12 +110,12 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _allowed_fields(model: type[HierarchyNode]) -> tuple[str, ...]:
+def settable_fields(model: type[HierarchyNode]) -> tuple[str, ...]:
     return COMMON_FIELDS + model.FINANCIAL_FIELDS + tuple(getattr(model, "EXTRA_FIELDS", ()))
 
 
 def _check_fields(model: type[HierarchyNode], values: dict[str, Any]) -> None:
-    unknown = set(values) - set(_allowed_fields(model))
+    unknown = set(values) - set(settable_fields(model))
     if unknown:
         raise TypeError(f"{model.__name__} has no settable field(s): {', '.join(sorted(unknown))}")
 
@@ -180,7 +180,7 @@ def node_update(*, node: Node, by: Any, expected_version: int | None = None, **v
         _check_financials(by, node, values)
         _check_version(node, expected_version)
         before = {name: getattr(node, name) for name in values}
-        merged = {name: getattr(node, name) for name in _allowed_fields(model)} | values
+        merged = {name: getattr(node, name) for name in settable_fields(model)} | values
         _validate(
             model=model,
             organization_id=node.organization_id,

@@ -32,6 +32,7 @@ from config.wsgi import application
 from governance.models import AuditEvent, Role
 from governance.services.hierarchy import node_archive
 from governance.services.tokens import token_issue
+from measures.models import MeasurePackage
 from tests.factories import (
     BusinessUnitFactory,
     FunctionFactory,
@@ -269,10 +270,20 @@ def test_operation_refuses_callers_without_valid_credentials(
         path_parameters["id"] = _known(level[0])[0]
         if level[1]:
             body[level[1]] = body["parent"] = _known(level[1])[0]
+    media_type = None
+    if operation.body:
+        media_types = [alternative.media_type for alternative in operation.body]
+        media_type = "application/json" if "application/json" in media_types else media_types[0]
+    if media_type == "multipart/form-data":
+        # The spreadsheet import: a one-row file, checked only.
+        package = MeasurePackage.objects.for_org(tenant.organization_id).order_by("id").first()
+        assert package is not None
+        sheet = f"code,package,title\nANON-1,{package.code},Anonymous\n".encode()
+        body = {"file": sheet, "dry_run": "true"}
     case = operation.Case(
         path_parameters={p.name: path_parameters[p.name] for p in operation.path_parameters},
         body=body if operation.body else NOT_SET,
-        media_type="application/json" if operation.body else None,
+        media_type=media_type,
     )
     for name, credentials in NO_VALID_CREDENTIALS.items():
         response = case.call(**credentials)

