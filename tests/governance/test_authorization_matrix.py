@@ -83,6 +83,7 @@ ROUTES: dict[str, Route] = {
     **node_routes(),
     "org-home": Route({"GET": "view"}),
     "measure-import": Route({"GET": "add", "POST": "add"}, creates="measure"),
+    "my-measures": Route({"GET": "view"}),
     "api:measure-import": Route({"POST": "add"}, api=True, creates="measure"),
     "token-list": Route({"GET": "view"}),
     "token-create": Route({"GET": "view", "POST": "view"}),
