@@ -25,6 +25,10 @@ STAGE_FIELDS = ["doi", "doi_before_hold", "cancel_reason"]
 
 
 class MeasureSerializer(BaseSerializer):  # type: ignore[valid-type,misc]
+    doi_before_hold = serializers.CharField(
+        read_only=True, help_text="The stage a measure on hold resumes to; empty otherwise."
+    )
+
     class Meta(BaseSerializer.Meta):  # type: ignore[name-defined]
         fields = [*BaseSerializer.Meta.fields, *STAGE_FIELDS]
         read_only_fields = [*BaseSerializer.Meta.read_only_fields, *STAGE_FIELDS]

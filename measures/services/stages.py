@@ -58,6 +58,8 @@ def _plan(measure: Measure, target: str, by: Any, reason: str) -> tuple[str, Any
     """``(action needed, transition method, its arguments)`` for moving ``measure`` to
     ``target`` by request, or a ``Conflict`` / ``ValidationError`` saying why not."""
     current = measure.doi
+    if measure.is_archived:
+        raise Conflict("The measure is archived: restore it first.")
     if target not in DoI.values:
         raise ValidationError({"to": [f"{target} is not a stage."]})
     if current == target:
@@ -68,8 +70,6 @@ def _plan(measure: Measure, target: str, by: Any, reason: str) -> tuple[str, Any
         reason = reason.strip()
         if not reason:
             raise ValidationError({"reason": ["Say why the measure is cancelled."]})
-        if len(reason) > MAX_REASON:
-            raise ValidationError({"reason": [f"Keep the reason to {MAX_REASON} characters."]})
         return "archive", measure.cancel, (reason,)
     if target == DoI.ON_HOLD:
         return "change", measure.hold, ()
@@ -128,6 +128,10 @@ def transition(
     state or the gate criteria refuse; ``problems`` lists each unmet criterion)."""
     target = str(target)
     reason = reason or ""
+    if len(reason) > MAX_REASON:
+        raise ValidationError({"reason": [f"Keep the reason to {MAX_REASON} characters."]})
+    if "\x00" in reason:
+        raise ValidationError({"reason": ["The reason contains a character that is not text."]})
     with transaction.atomic():
         measure = _locked(measure)
         require(by, "change", measure)

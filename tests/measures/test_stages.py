@@ -258,3 +258,12 @@ def test_two_concurrent_requests_make_exactly_one_transition(personas):
     assert sorted(results) == ["conflict: The measure is already Identified.", "moved"]
     measure = fresh(measure)
     assert (measure.doi, measure.version, stage_events(measure)) == (DoI.IDENTIFIED, 2, 1)
+
+
+def test_an_archived_measure_does_not_move(personas):
+    from governance.services.hierarchy import node_archive
+
+    measure = identified_ready(personas.org, personas.owner)
+    node_archive(node=measure, by=personas.lead)
+    with pytest.raises(Conflict, match="archived"):
+        transition(measure, DoI.IDENTIFIED, by=personas.lead)
