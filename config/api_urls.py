@@ -7,7 +7,8 @@ from governance.api.hierarchy import node_viewset_class
 from governance.api.views import OrganizationViewSet
 from governance.models import Portfolio, Program, Project
 from measures.api.imports import MeasureImportViewSet
-from measures.models import Measure, MeasurePackage
+from measures.api.stages import MeasureViewSet
+from measures.models import MeasurePackage
 
 router = SimpleRouter()
 for model, segment in (
@@ -15,9 +16,9 @@ for model, segment in (
     (Program, "programs"),
     (Project, "projects"),
     (MeasurePackage, "packages"),
-    (Measure, "measures"),
 ):
     router.register(segment, node_viewset_class(model), basename=model.LEVEL)
+router.register("measures", MeasureViewSet, basename="measure")
 
 urlpatterns = [
     path("orgs/", OrganizationViewSet.as_view({"get": "list"}), name="api-org-list"),

@@ -263,6 +263,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for the Degree of Implementation wherever it appears (doi, to, doi_before_hold).
+    "ENUM_NAME_OVERRIDES": {"DegreeOfImplementation": "measures.models.stages.DoI"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "governance.api.schema.postprocess_error_responses",

@@ -28,7 +28,11 @@ class StaleVersion(Exception):
 class Conflict(Exception):
     """The request is valid but the object's state does not allow it now (HTTP 409)."""
 
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+    def __init__(
+        self, message: str, problems: list[str] | None = None, *, key: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.problems = problems or []
+        # When set, the API also lists the problems under ``errors[key]`` (e.g. "criteria").
+        self.key = key

@@ -4,10 +4,26 @@ from governance.views.hierarchy import node_urlpatterns
 from measures.models import Measure, MeasurePackage
 from measures.views.imports import MeasureImportView
 from measures.views.mine import MyMeasuresView
+from measures.views.stages import MeasureDetailView, MeasureTransitionView
 
 urlpatterns = [
     path("measures/import/", MeasureImportView.as_view(), name="measure-import"),
     path("my/measures/", MyMeasuresView.as_view(), name="my-measures"),
     *node_urlpatterns(MeasurePackage),
-    *node_urlpatterns(Measure),
+    # The measure page is the node page with the gate panel.
+    path(
+        "measures/<int:pk>/",
+        MeasureDetailView.as_view(model=Measure),
+        name="measure-detail",
+    ),
+    *[
+        pattern
+        for pattern in node_urlpatterns(Measure)
+        if getattr(pattern, "name", None) != "measure-detail"
+    ],
+    path(
+        "measures/<int:pk>/transition/",
+        MeasureTransitionView.as_view(model=Measure),
+        name="measure-transition",
+    ),
 ]

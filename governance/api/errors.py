@@ -41,6 +41,7 @@ def _translate(exc: Exception) -> Exception:
     if isinstance(exc, Conflict):
         error = ConflictError(exc.message)
         error.problems = exc.problems  # type: ignore[attr-defined]
+        error.problems_key = exc.key  # type: ignore[attr-defined]
         return error
     return exc
 
@@ -61,6 +62,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         problems = getattr(exc, "problems", None)
         if problems:
             response.data["problems"] = problems
+            key = getattr(exc, "problems_key", None)
+            if key:
+                response.data["errors"] = {key: problems}
     return response
 
 

@@ -104,7 +104,12 @@ def node_serializer_class(model: type[HierarchyNode]) -> type[NodeSerializer]:
             attrs[level] = serializers.PrimaryKeyRelatedField(read_only=True)
     for name in extra:
         related = model._meta.get_field(name).related_model
-        attrs[name] = ScopedTenantField(model=related, required=False, allow_null=True)
+        if related is None:
+            continue  # a plain column: the ModelSerializer's own field
+        if related is User:
+            attrs[name] = MemberField(required=False, allow_null=True)
+        else:
+            attrs[name] = ScopedTenantField(model=related, required=False, allow_null=True)
     for name in model.FINANCIAL_FIELDS:
         attrs[name] = serializers.DecimalField(
             max_digits=16,

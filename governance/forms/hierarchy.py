@@ -6,11 +6,12 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db import models
 
 from governance.access import can, restrict
 from governance.models import HierarchyNode, Membership, Organization
 from governance.models.hierarchy import model_for_level
-from governance.services.hierarchy import COMMON_FIELDS
+from governance.services.hierarchy import COMMON_FIELDS, user_fields
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -28,6 +29,11 @@ def node_form_class(model: type[HierarchyNode]) -> type[forms.ModelForm]:
                 "start_date": DATE,
                 "end_date": DATE,
                 "description": forms.Textarea(attrs={"rows": 3}),
+                **{
+                    name: forms.Textarea(attrs={"rows": 3})
+                    for name in getattr(model, "EXTRA_FIELDS", ())
+                    if isinstance(model._meta.get_field(name), models.TextField)
+                },
             },
         },
     )
@@ -46,16 +52,22 @@ class NodeForm(forms.ModelForm):
             .objects.filter(pk__in=organization_member_ids(organization))
             .order_by("first_name", "last_name", "username")
         )
-        for name in ("owner", "sponsor"):
+        for name in user_fields(model):
             person_field = self.fields[name]
             assert isinstance(person_field, forms.ModelChoiceField)
             person_field.queryset = members
             person_field.label_from_instance = _person  # type: ignore[method-assign,assignment]
         for name in getattr(model, "EXTRA_FIELDS", ()):
             field = self.fields[name]
-            if isinstance(field, forms.ModelChoiceField):
-                related = model._meta.get_field(name).related_model
-                field.queryset = related.objects.for_org(organization)  # type: ignore[union-attr]
+            related = model._meta.get_field(name).related_model
+            if isinstance(field, forms.ModelChoiceField) and related is not get_user_model():
+                # A model may offer its own choices (only active ones, say): ``choices_for``.
+                choices_for = getattr(related, "choices_for", None)
+                field.queryset = (
+                    choices_for(organization)
+                    if choices_for
+                    else related.objects.for_org(organization)  # type: ignore[union-attr]
+                )
         self.fields["code"].help_text = "Unique in the organization, e.g. PRJ-042."
         # Whoever may create a node manages its subtree and sees its financials; on an existing
         # node the user's role there decides.

@@ -8,9 +8,11 @@ ancestor keys denormalized on every descendant) are the same at every level.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.db import models, transaction
 from django.utils import timezone
 
 from governance.access import can, require
@@ -25,6 +27,31 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
 # Fields a caller may set on any node; levels add their own (a measure's function, …).
 COMMON_FIELDS = ("code", "title", "description", "owner", "sponsor", "start_date", "end_date")
 USER_FIELDS = ("owner", "sponsor")
+
+# Rules of one level beyond the common ones, registered by the app that owns the level (a
+# measure's controller is not its owner, …): ``rule(values, organization_id)`` → field errors.
+LevelRule = Callable[[dict[str, Any], int], dict[str, list[str]]]
+LEVEL_RULES: dict[str, list[LevelRule]] = {}
+
+
+def level_rule(level: str) -> Callable[[LevelRule], LevelRule]:
+    """Register a validation rule for the nodes of ``level`` (run on create and update)."""
+
+    def register(rule: LevelRule) -> LevelRule:
+        LEVEL_RULES.setdefault(level, []).append(rule)
+        return rule
+
+    return register
+
+
+def user_fields(model: type[HierarchyNode]) -> tuple[str, ...]:
+    """The fields of ``model`` a caller sets to a person: each must be a member."""
+    extra = tuple(
+        name
+        for name in getattr(model, "EXTRA_FIELDS", ())
+        if model._meta.get_field(name).related_model is get_user_model()
+    )
+    return USER_FIELDS + extra
 
 
 def ancestor_keys(parent: HierarchyNode | None) -> dict[str, int]:
@@ -86,7 +113,7 @@ def _validate(
         # Foreign keys to tenant rows (a measure's function, …) must stay inside the tenant.
         if getattr(value, "organization_id", organization_id) != organization_id:
             errors.setdefault(name, []).append(f"The {name.replace('_', ' ')} does not exist.")
-    users = {name: values[name] for name in USER_FIELDS if values.get(name) is not None}
+    users = {name: values[name] for name in user_fields(model) if values.get(name) is not None}
     if users:
         members = set(
             Membership.objects.for_org(organization_id)
@@ -96,17 +123,24 @@ def _validate(
         for name, user in users.items():
             if user.pk not in members:
                 errors.setdefault(name, []).append("Choose a member of this organization.")
+    for rule in LEVEL_RULES.get(model.LEVEL, []):
+        for name, messages in rule(values, organization_id).items():
+            errors.setdefault(name, []).extend(messages)
     if errors:
         raise ValidationError(errors)
 
 
-def _clean(values: dict[str, Any]) -> dict[str, Any]:
+def _clean(model: type[HierarchyNode], values: dict[str, Any]) -> dict[str, Any]:
     cleaned = dict(values)
     for name in ("code", "title"):
         if isinstance(cleaned.get(name), str):
             cleaned[name] = cleaned[name].strip()
-    if cleaned.get("description") is None and "description" in cleaned:
-        cleaned["description"] = ""
+    for name, value in values.items():
+        # Text columns are never NULL: an absent text is empty.
+        field = model._meta.get_field(name)
+        text = isinstance(field, models.CharField | models.TextField)
+        if value is None and text and not getattr(field, "null", False):
+            cleaned[name] = ""
     return cleaned
 
 
@@ -130,7 +164,7 @@ def node_create(
 ) -> Node:
     """Create a node under ``parent`` (a portfolio has none), or raise ValidationError."""
     _check_fields(model, values)
-    values = _clean(values)
+    values = _clean(model, values)
     with transaction.atomic():
         if parent is not None:
             parent = (
@@ -173,7 +207,7 @@ def node_update(*, node: Node, by: Any, expected_version: int | None = None, **v
     """Change a node's own fields (not its place: see ``node_move``)."""
     model = type(node)
     _check_fields(model, values)
-    values = _clean(values)
+    values = _clean(model, values)
     with transaction.atomic():
         node = _locked(node)
         require(by, "change", node)

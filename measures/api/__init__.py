@@ -1,0 +1,1 @@
+"""The measures app's API: the measure endpoints beyond the generic hierarchy ones."""

@@ -8,12 +8,17 @@ from measures.models.hierarchy import (
     MeasurePackageUserPermission,
     MeasureUserPermission,
 )
+from measures.models.settings import DEFAULT_CATEGORIES, GateSettings, ImpactType, MeasureCategory
 from measures.models.stages import DOI_ORDER, DoI
 
 __all__ = [
+    "DEFAULT_CATEGORIES",
     "DOI_ORDER",
     "DoI",
+    "GateSettings",
+    "ImpactType",
     "Measure",
+    "MeasureCategory",
     "MeasureGroupPermission",
     "MeasurePackage",
     "MeasurePackageGroupPermission",

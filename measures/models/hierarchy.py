@@ -6,11 +6,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django_fsm import FSMField
+from django_fsm import RETURN_VALUE, FSMField, transition
 
 from governance.models import HierarchyNode, Portfolio, Program, Project
 from governance.permissions import node_permission_tables
-from measures.models.stages import DoI
+from measures.models.settings import ImpactType, MeasureCategory
+from measures.models.stages import DOI_ORDER, DoI
+
+# Stages a measure can be put on hold from (and resumed back to): the open ones.
+OPEN_STAGES: tuple[str, ...] = DOI_ORDER[:-1]
 
 
 class MeasurePackage(HierarchyNode):
@@ -37,7 +41,20 @@ class Measure(HierarchyNode):
     """The atomic, governed unit of value, with one owner for its outcome."""
 
     LEVEL = "measure"
-    EXTRA_FIELDS = ("function", "business_unit")
+    EXTRA_FIELDS = (
+        "function",
+        "business_unit",
+        "legal_entity",
+        "controller",
+        "category",
+        "impact_type",
+        "business_reason",
+        "expected_outcome",
+        "evidence_requirements",
+        "closure_criteria",
+        "no_material_risk",
+        "no_dependencies",
+    )
 
     portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="+")
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
@@ -61,8 +78,30 @@ class Measure(HierarchyNode):
         related_name="+",
         help_text="Validates the realised benefit; never the owner.",
     )
+    legal_entity = models.ForeignKey(
+        "governance.LegalEntity", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    category = models.ForeignKey(
+        MeasureCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    impact_type = models.CharField(max_length=20, choices=ImpactType.choices, blank=True)
+    business_reason = models.TextField(blank=True, help_text="Why this measure is worth doing.")
+    expected_outcome = models.TextField(blank=True, help_text="What will be different when done.")
+    evidence_requirements = models.TextField(
+        blank=True, help_text="What evidence proves each milestone and the benefit."
+    )
+    closure_criteria = models.TextField(blank=True, help_text="When the measure counts as closed.")
+    no_material_risk = models.BooleanField(
+        default=False, help_text="Risks were assessed and none is material."
+    )
+    no_dependencies = models.BooleanField(
+        default=False, help_text="The measure depends on no other measure."
+    )
     # The Degree of Implementation. Protected: only the transitions of the gate service move it.
     doi = FSMField(default=DoI.DEFINED, choices=DoI.choices, protected=True)
+    # Where a measure on hold goes back to when resumed.
+    doi_before_hold = models.CharField(max_length=20, choices=DoI.choices, blank=True)
+    cancel_reason = models.TextField(blank=True)
 
     class Meta(HierarchyNode.Meta):
         constraints = [
@@ -84,6 +123,47 @@ class Measure(HierarchyNode):
         if fields is None or "doi" in fields:
             self.__dict__.pop("doi", None)
         super().refresh_from_db(*args, **kwargs)
+
+    # The Degree of Implementation's transitions. Only ``measures.services.stages`` calls them:
+    # it checks permission and gate criteria, locks the row and records the change.
+
+    @transition(field=doi, source=DoI.DEFINED, target=DoI.IDENTIFIED)
+    def identify(self) -> None:
+        """Defined → Identified."""
+
+    @transition(field=doi, source=DoI.IDENTIFIED, target=DoI.DETAILED)
+    def detail(self) -> None:
+        """Identified → Detailed."""
+
+    @transition(field=doi, source=DoI.DETAILED, target=DoI.DECIDED)
+    def decide(self) -> None:
+        """Detailed → Decided: only through the sponsor's go decision."""
+
+    @transition(field=doi, source=DoI.DECIDED, target=DoI.IMPLEMENTED)
+    def implement(self) -> None:
+        """Decided → Implemented."""
+
+    @transition(field=doi, source=DoI.IMPLEMENTED, target=DoI.CLOSED)
+    def close(self) -> None:
+        """Implemented → Closed: only through a controller's validation."""
+
+    @transition(field=doi, source=list(OPEN_STAGES), target=DoI.ON_HOLD)
+    def hold(self) -> None:
+        """Pause an open measure, remembering where it was."""
+        self.doi_before_hold = self.doi
+
+    @transition(field=doi, source=DoI.ON_HOLD, target=RETURN_VALUE(*OPEN_STAGES))
+    def resume(self) -> str:
+        """Back to the stage the measure was put on hold from."""
+        stage = self.doi_before_hold or DoI.DEFINED
+        self.doi_before_hold = ""
+        return stage
+
+    @transition(field=doi, source=[*OPEN_STAGES, DoI.ON_HOLD], target=DoI.CANCELLED)
+    def cancel(self, reason: str) -> None:
+        """Stop the measure for good, saying why."""
+        self.cancel_reason = reason
+        self.doi_before_hold = ""
 
 
 MeasurePackageUserPermission, MeasurePackageGroupPermission = node_permission_tables(

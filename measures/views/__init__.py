@@ -1,0 +1,1 @@
+"""The measures app's pages beyond the generic hierarchy ones."""

@@ -81,6 +81,9 @@ def node_routes() -> dict[str, Route]:
 
 ROUTES: dict[str, Route] = {
     **node_routes(),
+    "measure-transition": Route({"POST": "change"}, "measure"),
+    "api:measure-transition": Route({"POST": "change"}, "measure", True),
+    "api:measure-gates": Route({"GET": "view"}, "measure", True),
     "org-home": Route({"GET": "view"}),
     "measure-import": Route({"GET": "add", "POST": "add"}, creates="measure"),
     "my-measures": Route({"GET": "view"}),

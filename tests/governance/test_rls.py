@@ -45,7 +45,7 @@ from governance.rls import sync_row_level_security, tenant_scope
 from governance.services.grants import assign_role
 from governance.services.tokens import token_issue, token_revoke
 from governance.tasks import count_rows
-from measures.models import Measure, MeasurePackage
+from measures.models import GateSettings, Measure, MeasureCategory, MeasurePackage
 from tests.factories import (
     BusinessUnitFactory,
     FunctionFactory,
@@ -72,6 +72,8 @@ SEEDED = (
     Program,
     Project,
     MeasurePackage,
+    MeasureCategory,
+    GateSettings,
     Measure,
 )
 
@@ -148,6 +150,8 @@ def two_tenants(personas: Any) -> Any:
         FunctionFactory(organization=organization)
         BusinessUnitFactory(organization=organization)
         LegalEntity.objects.create(organization=organization, code="LE", name="Legal entity")
+        MeasureCategory.objects.create(organization=organization, code="cost", name="Cost")
+        GateSettings.objects.create(organization=organization)
         forum = DecisionForum.objects.create(
             organization=organization, name="Steering committee", portfolio=measure.portfolio
         )

@@ -1,0 +1,1 @@
+"""Every write of the measures app, one module per concern."""
