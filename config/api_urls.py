@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from governance.api.hierarchy import node_viewset_class
 from governance.api.views import OrganizationViewSet
 from governance.models import Portfolio, Program, Project
+from measures.api.financials import urlpatterns as financial_urls
 from measures.api.imports import MeasureImportViewSet
 from measures.api.stages import MeasureViewSet
 from measures.models import MeasurePackage
@@ -28,4 +29,5 @@ urlpatterns = [
         name="measure-import",
     ),
     path("orgs/<slug:org_slug>/", include(router.urls)),
+    path("orgs/<slug:org_slug>/", include(financial_urls)),
 ]

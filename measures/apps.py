@@ -6,5 +6,6 @@ class MeasuresConfig(AppConfig):
     verbose_name = "Measures"
 
     def ready(self) -> None:
-        # Gate criteria and field rules register themselves when their modules load.
-        from measures.services import fields, stages  # noqa: F401
+        # Gate criteria, field rules and stage hooks register themselves when their modules
+        # load (measures.gates).
+        from measures.services import fields, financials, stages  # noqa: F401

@@ -2,6 +2,7 @@ from django.urls import path
 
 from governance.views.hierarchy import node_urlpatterns
 from measures.models import Measure, MeasurePackage
+from measures.views.financials import ActualValidateView, MeasureFinancialsView
 from measures.views.imports import MeasureImportView
 from measures.views.mine import MyMeasuresView
 from measures.views.stages import MeasureDetailView, MeasureTransitionView
@@ -25,5 +26,15 @@ urlpatterns = [
         "measures/<int:pk>/transition/",
         MeasureTransitionView.as_view(model=Measure),
         name="measure-transition",
+    ),
+    path(
+        "measures/<int:pk>/financials/",
+        MeasureFinancialsView.as_view(),
+        name="measure-financials",
+    ),
+    path(
+        "measures/<int:pk>/financials/validate/",
+        ActualValidateView.as_view(),
+        name="measure-financials-validate",
     ),
 ]

@@ -1,5 +1,14 @@
 """The measures app's models, one module per concern; everything is importable from here."""
 
+from measures.models.financials import (
+    FinancialEntry,
+    FinancialSettings,
+    Line,
+    MeasurePotential,
+    PotentialStatus,
+    Scenario,
+    Validation,
+)
 from measures.models.hierarchy import (
     Measure,
     MeasureGroupPermission,
@@ -15,13 +24,20 @@ __all__ = [
     "DEFAULT_CATEGORIES",
     "DOI_ORDER",
     "DoI",
+    "FinancialEntry",
+    "FinancialSettings",
     "GateSettings",
     "ImpactType",
+    "Line",
     "Measure",
     "MeasureCategory",
     "MeasureGroupPermission",
     "MeasurePackage",
     "MeasurePackageGroupPermission",
     "MeasurePackageUserPermission",
+    "MeasurePotential",
     "MeasureUserPermission",
+    "PotentialStatus",
+    "Scenario",
+    "Validation",
 ]

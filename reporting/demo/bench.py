@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -29,7 +30,7 @@ from governance.models import (
 from governance.models.hierarchy import hierarchy_models
 from governance.rls import tenant_scope
 from governance.services.hierarchy import ancestor_keys
-from measures.models import Measure, MeasurePackage
+from measures.models import DOI_ORDER, FinancialEntry, Measure, MeasurePackage
 from reporting.demo.dates import planning_horizon
 from reporting.demo.organization import BUSINESS_UNITS, FUNCTIONS, Person
 from reporting.demo.people import members_ensure
@@ -179,6 +180,10 @@ def bench_organization_seed(
             admin, lead = people[f"{slug}-admin"], people[f"{slug}-lead"]
             existing = Measure.objects.for_org(organization).count()
             if existing == measures:
+                if _financials_seed(organization, today):
+                    return BenchSeedResult(
+                        organization, admin, measures, True, time.perf_counter() - started
+                    )
                 return BenchSeedResult(organization, admin, measures, False, 0.0)
             # Another size was asked for: rebuild the tree rather than patch it into a shape
             # no single run would have produced.
@@ -209,4 +214,61 @@ def bench_organization_seed(
                 start=start,
                 end=end,
             )
+            _financials_seed(organization, today)
     return BenchSeedResult(organization, admin, measures, True, time.perf_counter() - started)
+
+
+FINANCIAL_MONTHS = 24
+
+
+def _financials_seed(organization: Organization, today: dt.date | None = None) -> bool:
+    """24 months of series per measure (benefit plan, forecast and actual, one-time cost plan)
+    and measures spread over the stages, written once: ``False`` when already there."""
+    from django.db.models import F
+
+    from measures.fiscal import add_months, fiscal_year_start
+
+    if FinancialEntry.objects.for_org(organization).exists():
+        return False
+    for index, stage in enumerate(DOI_ORDER):
+        Measure.objects.for_org(organization).alias(bucket=F("id") % len(DOI_ORDER)).filter(
+            bucket=index
+        ).update(doi=stage)
+    first = add_months(
+        fiscal_year_start(today or timezone.localdate(), organization.fiscal_year_start_month),
+        -12,
+    )
+    months = [add_months(first, offset) for offset in range(FINANCIAL_MONTHS)]
+    ids = list(Measure.objects.for_org(organization).order_by("id").values_list("id", flat=True))
+    batch: list[FinancialEntry] = []
+    for measure_id in ids:
+        base = Decimal(1_000 + (measure_id * 37) % 9_000)
+        for offset, period in enumerate(months):
+            for line, scenario, factor in (
+                ("benefit", "plan", Decimal("1.00")),
+                (
+                    "benefit",
+                    "forecast",
+                    Decimal("0.70") + Decimal((measure_id + offset) % 40) / 100,
+                ),
+                ("benefit", "actual", Decimal("0.85")),
+                ("one_time_cost", "plan", Decimal("0.30")),
+            ):
+                if scenario == "actual" and offset >= 12:
+                    continue  # actuals only for the months behind us
+                batch.append(
+                    FinancialEntry(
+                        organization=organization,
+                        measure_id=measure_id,
+                        period=period,
+                        line=line,
+                        scenario=scenario,
+                        amount=(base * factor).quantize(Decimal("0.01")),
+                        validation="pending" if scenario == "actual" else "",
+                    )
+                )
+        if len(batch) >= BATCH_SIZE * 4:
+            FinancialEntry.objects.bulk_create(batch, batch_size=BATCH_SIZE)
+            batch = []
+    FinancialEntry.objects.bulk_create(batch, batch_size=BATCH_SIZE)
+    return True

@@ -15,6 +15,7 @@ Run only this module with ``uv run python -m tests.preflight tests/api -q``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -282,6 +283,28 @@ def test_operation_refuses_callers_without_valid_credentials(
         assert package is not None
         sheet = f"code,package,title\nANON-1,{package.code},Anonymous\n".encode()
         body = {"file": sheet, "dry_run": "true"}
+    # Financial operations take their own bodies; validating is a controller's, not the lead's
+    # whose token this is, so a valid call there is refused for the role (403), not the token.
+    path, month = operation.path, f"{dt.date.today():%Y-%m}"
+    if path.endswith("/financials/bulk/"):
+        body = {
+            "period": month,
+            "rows": [
+                {
+                    "measure": _known("measure")[0],
+                    "line": "benefit",
+                    "scenario": "actual",
+                    "amount": "1.00",
+                }
+            ],
+        }
+    elif path.endswith("/financials/") or path.endswith("/financials/validate/"):
+        body = {
+            "rows": [{"period": month, "line": "benefit", "scenario": "plan", "amount": "1"}],
+            "period": month,
+            "line": "benefit",
+            "decision": "validate",
+        }
     case = operation.Case(
         path_parameters={p.name: path_parameters[p.name] for p in operation.path_parameters},
         body=body if operation.body else NOT_SET,
@@ -296,4 +319,7 @@ def test_operation_refuses_callers_without_valid_credentials(
     )
     assert not written.exists()
     response = case.call(headers={"Authorization": f"Token {tenant.key}"})
+    if path.endswith("/financials/validate/"):
+        assert response.status_code == 403, response.text
+        return
     assert response.status_code < 300, response.text

@@ -52,20 +52,45 @@ class Scenario:
     api: bool = False  # DRF's APIClient instead of Django's test client
     status: int = 200  # any other answer stops the run: a failing page has no timing
     user: str = "admin"  # or "scoped": the member with 300 grants
+    # Writes: the HTTP method and ``body(tenant, n)`` for the n-th request (sent as JSON on the
+    # API), so that repeated requests can write different values.
+    method: str = "GET"
+    body: Callable[[BenchTenant, int], Any] | None = None
+    # A comparison that is not a request (a selector, or raw SQL): ``call(tenant)`` is timed and
+    # ``url`` only labels it.
+    call: Callable[[BenchTenant], Any] | None = None
 
 
 SCENARIOS: list[Scenario] = []
 
 
 def scenario(
-    name: str, *, api: bool = False, status: int = 200, user: str = "admin"
+    name: str,
+    *,
+    api: bool = False,
+    status: int = 200,
+    user: str = "admin",
+    method: str = "GET",
+    body: Callable[[BenchTenant, int], Any] | None = None,
+    call: Callable[[BenchTenant], Any] | None = None,
 ) -> Callable[[Callable[[BenchTenant], str]], Callable[[BenchTenant], str]]:
     """Register the decorated ``url(tenant)`` function as a scenario called ``name``."""
 
     def register(url: Callable[[BenchTenant], str]) -> Callable[[BenchTenant], str]:
         if any(existing.name == name for existing in SCENARIOS):
             raise ValueError(f"Two benchmark scenarios are called {name!r}.")
-        SCENARIOS.append(Scenario(name=name, url=url, api=api, status=status, user=user))
+        SCENARIOS.append(
+            Scenario(
+                name=name,
+                url=url,
+                api=api,
+                status=status,
+                user=user,
+                method=method,
+                body=body,
+                call=call,
+            )
+        )
         return url
 
     return register

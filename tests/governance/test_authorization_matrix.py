@@ -105,6 +105,13 @@ ROUTES: dict[str, Route] = {
     "api-schema": Route({"GET": "view"}, audience="public"),
     "api-docs": Route({"GET": "view"}, audience="public"),
     "api-redoc": Route({"GET": "view"}, audience="public"),
+    # Financials: a measure whose financials the persona may not see is 404 (see FINANCIALS).
+    "measure-financials": Route({"GET": "financials", "POST": "change"}, "measure"),
+    "measure-financials-validate": Route({"POST": "validate"}, "measure"),
+    "api:measure-financials": Route({"GET": "financials", "PUT": "change"}, "measure", True),
+    "api:measure-financials-validate": Route({"POST": "validate"}, "measure", True),
+    "api:financials-bulk": Route({"POST": "change"}, api=True),
+    "api:rollups": Route({"GET": "view"}, api=True),
 }
 # The Django admin is for staff only and is covered as one rule (see test_admin_is_staff_only).
 COVERED_NAMESPACES = ("admin:",)
@@ -153,6 +160,20 @@ MAY: dict[str, dict[str, frozenset[str]]] = {
 }
 # The owner edits the measure they own (the "in" measure), nothing else.
 OWNED = {"owner": {("measure", "in"): frozenset({"change"})}}
+# Who sees financials (node_financials, or owning the measure) and who validates (never own).
+FINANCIALS: dict[str, frozenset[str]] = {
+    "owner": frozenset({"in"}),
+    "lead_other": frozenset({"out"}),
+    "controller": frozenset({"in"}),
+    "executive": frozenset({"in"}),
+    "admin": frozenset({"in", "out"}),
+    "token_read": frozenset({"in"}),
+    "token_write": frozenset({"in"}),
+}
+VALIDATES: dict[str, frozenset[str]] = {
+    "controller": frozenset({"in"}),
+    "admin": frozenset({"in", "out"}),
+}
 # Who administers (members, roles): only the org admin in this world.
 ADMINISTERS = {"admin"}
 # Who may create nodes of a level somewhere: the admin everywhere; leads below portfolios.
@@ -194,6 +215,13 @@ def expected(persona: str, route: Route, scope: str, method: str) -> str:
     if scope == "tenant":
         return "404"
     allowed = MAY[persona][scope] | OWNED.get(persona, {}).get((route.level, scope), frozenset())
+    if route.methods.get("GET") == "financials" or action == "validate":
+        # Financial routes exist only for who sees the measure's financials.
+        if scope not in FINANCIALS.get(persona, frozenset()):
+            return "404"
+        if action == "validate":
+            return "ok" if scope in VALIDATES.get(persona, frozenset()) else "403"
+        return "ok" if action in allowed | {"financials"} else "403"
     if "view" not in allowed:
         return "404"
     return "ok" if action in allowed else "403"

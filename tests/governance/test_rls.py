@@ -137,6 +137,30 @@ def raw_app_role(role: str) -> Iterator[None]:
         transaction.set_rollback(True)
 
 
+def financial_rows_seed(organization: Any, measure: Any) -> None:
+    from measures.models import FinancialEntry, FinancialSettings, MeasurePotential
+
+    month = dt.date.today().replace(day=1)
+    FinancialEntry.objects.create(
+        organization=organization,
+        measure=measure,
+        period=month,
+        line="benefit",
+        scenario="plan",
+        amount=1,
+    )
+    MeasurePotential.objects.create(
+        organization=organization,
+        measure=measure,
+        period=month,
+        status="on_track",
+        forecast=1,
+        reference=1,
+        reference_scenario="plan",
+    )
+    FinancialSettings.objects.create(organization=organization)
+
+
 @pytest.fixture
 def two_tenants(personas: Any) -> Any:
     """At least one row in each seeded tenant table, for both organizations of ``personas``."""
@@ -156,6 +180,7 @@ def two_tenants(personas: Any) -> Any:
             organization=organization, name="Steering committee", portfolio=measure.portfolio
         )
         ForumMember.objects.create(organization=organization, forum=forum, user=admin)
+        financial_rows_seed(organization, measure)
         # A token, and the audit event of its issue.
         token_issue(user=admin, organization=organization, name="ERP", by=admin)
         # A role grant (group table) and a direct permission (user table) on every kind of node.
