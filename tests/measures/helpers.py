@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from governance.models import Organization
-from measures.models import Measure, MeasureCategory
+from measures.fiscal import add_months, fiscal_year_start
+from measures.models import FinancialEntry, Line, Measure, MeasureCategory, Scenario
 from measures.services.fields import category_seed_defaults
+from measures.services.financials import actuals_validate, financials_upsert
 from tests.factories import (
     BusinessUnitFactory,
     FunctionFactory,
@@ -31,9 +35,26 @@ def identified_ready(org: Organization, owner: Any, **extra: Any) -> Measure:
     )
 
 
+def plan_add(measure: Measure, months: int = 3, amount: str = "1000.00") -> None:
+    """A financial plan for the benefit and the one-time cost over ``months`` months."""
+    start = fiscal_year_start(dt.date.today(), measure.organization.fiscal_year_start_month)
+    FinancialEntry.objects.bulk_create(
+        FinancialEntry(
+            organization_id=measure.organization_id,
+            measure=measure,
+            period=add_months(start, offset),
+            line=line,
+            scenario=Scenario.PLAN,
+            amount=Decimal(amount),
+        )
+        for offset in range(months)
+        for line in (Line.BENEFIT, Line.ONE_TIME_COST)
+    )
+
+
 def detailed_ready(org: Organization, owner: Any, sponsor: Any, controller: Any) -> Measure:
     """A Defined measure that meets every default criterion of Identified and Detailed."""
-    return identified_ready(
+    measure = identified_ready(
         org,
         owner,
         sponsor=sponsor,
@@ -41,4 +62,21 @@ def detailed_ready(org: Organization, owner: Any, sponsor: Any, controller: Any)
         business_unit=BusinessUnitFactory(organization=org),
         function=FunctionFactory(organization=org),
         evidence_requirements="Signed scrap report per month.",
+    )
+    plan_add(measure)
+    return measure
+
+
+def actual_validated(measure: Measure, owner: Any, controller: Any) -> None:
+    """An actual benefit for the plan's first month, claimed by ``owner`` and validated."""
+    period = fiscal_year_start(dt.date.today(), measure.organization.fiscal_year_start_month)
+    financials_upsert(
+        measure=measure,
+        rows=[
+            {"period": f"{period:%Y-%m}", "line": "benefit", "scenario": "actual", "amount": "900"}
+        ],
+        by=owner,
+    )
+    actuals_validate(
+        measure=measure, period=period, line=Line.BENEFIT, decision="validate", by=controller
     )

@@ -12,10 +12,10 @@ from governance.models import AuditEvent
 from governance.services.hierarchy import node_update
 from measures import gates
 from measures.models import DoI, Measure
-from measures.services.gate_fields import gate_settings_update
+from measures.services.gate_fields import DEFAULT_REQUIRED, gate_settings_update
 from measures.services.stages import advance_by_approval, transition
 from tests.factories import MeasureFactory, MeasurePackageFactory
-from tests.measures.helpers import detailed_ready, identified_ready
+from tests.measures.helpers import actual_validated, detailed_ready, identified_ready
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +50,9 @@ def test_every_identified_criterion_is_reported_when_unmet(personas):
 
 def test_every_detailed_field_criterion_is_reported_when_unmet(personas):
     measure = identified_ready(personas.org, personas.owner)
-    assert gates.unmet(measure, DoI.DETAILED) == [
+    fields = DEFAULT_REQUIRED[DoI.DETAILED]
+    items = [item for item in gates.checklist(measure, DoI.DETAILED) if item.key in fields]
+    assert [item.problem for item in items] == [
         "Name the sponsor.",
         "Name the controller who will validate the benefit.",
         "Choose the business unit.",
@@ -203,6 +205,10 @@ def test_closed_needs_a_controllers_validation_never_the_owners(personas):
         transition(measure, DoI.CLOSED, by=personas.owner)
     with pytest.raises(AccessDenied):
         advance_by_approval(measure, DoI.CLOSED, approved_by=personas.owner)
+    with pytest.raises(Conflict) as unvalidated:
+        advance_by_approval(measure, DoI.CLOSED, approved_by=personas.controller)
+    assert "validate the realised benefit" in str(unvalidated.value.problems)
+    actual_validated(measure, personas.owner, personas.controller)
     closed = advance_by_approval(measure, DoI.CLOSED, approved_by=personas.controller)
     assert closed.doi == DoI.CLOSED
     assert stage_events(measure) == 5
