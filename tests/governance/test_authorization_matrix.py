@@ -115,6 +115,7 @@ ROUTES: dict[str, Route] = {
     # Any member may upload; rows for measures they may not change are reported as bad rows.
     "financials-import": Route({"GET": "view", "POST": "change"}),
     "api:financials-import": Route({"POST": "change"}, api=True),
+    "measure-settings": Route({"GET": "administer", "POST": "administer"}),
 }
 # The Django admin is for staff only and is covered as one rule (see test_admin_is_staff_only).
 COVERED_NAMESPACES = ("admin:",)
