@@ -75,3 +75,32 @@ def test_owner_enters_an_actual_and_advances_the_gate(page, live_server, persona
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "owner-journey.png"), full_page=True)
     screenshot("owner-journey")
+
+
+def test_admin_keeps_measure_settings_and_checks_a_financials_file(
+    page, live_server, personas, tmp_path
+):
+    identified_ready(personas.org, personas.owner, code="M-IMP")
+    log_in(page, live_server, personas.admin.username, settings.DEMO_PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    expect(page.get_by_role("heading", name="Measure settings")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Weight of Decided (%)").fill("5o")
+    page.get_by_role("button", name="Save weights and thresholds").click()
+    expect(page.get_by_label("Weight of Decided (%)")).to_have_value("5o")
+    expect(page.get_by_label("Weight of Decided (%)")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)
+    page.get_by_label("Weight of Decided (%)").fill("55")
+    page.get_by_role("button", name="Save weights and thresholds").click()
+    expect(page.get_by_text("Saved the stage weights and thresholds.")).to_be_visible()
+
+    month = dt.date.today().replace(day=1)
+    sheet = tmp_path / "actuals.csv"
+    sheet.write_text(f"measure,period,line,scenario,amount\nM-IMP,{month:%Y-%m},benefit,plan,40\n")
+    page.goto(f"{live_server.url}/o/acme/financials/import/")
+    page.get_by_label("Spreadsheet").set_input_files(str(sheet))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#import-preview")).to_contain_text("M-IMP")
+    assert_accessible(page)
+    page.get_by_role("button", name="Import now").click()
+    expect(page.get_by_text("Imported 1 amount(s) of 1 measure(s).")).to_be_visible()
