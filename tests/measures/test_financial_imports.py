@@ -229,3 +229,25 @@ def test_the_api_imports_all_or_nothing(api, personas, measures):
     assert response.status_code == 200 and response.json()["dry_run"] is False
     assert response.json()["changes"][0]["new"] == "1.00"
     assert stored(personas) == {("M-1", month(0), "benefit", "plan", Decimal("1"))}
+
+
+def test_an_import_costs_the_same_queries_for_few_and_many_measures(personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    branch = {"package__project__program__portfolio__organization": personas.org}
+    codes = [MeasureFactory(**branch).code for _ in range(30)]
+
+    def sheet(count: int, amount: int) -> bytes:
+        return csv_file(
+            HEADER,
+            *(f"{code},{month(0)},benefit,forecast,{amount}" for code in codes[:count]),
+            *(f"{code},{month(0)},benefit,plan,{amount}" for code in codes[:count]),
+        )
+
+    assert run(personas, sheet(1, 5), dry_run=True).ok  # the importer's grants, read once
+    with CaptureQueriesContext(connection) as few:
+        assert run(personas, sheet(3, 10)).ok
+    with CaptureQueriesContext(connection) as many:
+        assert run(personas, sheet(30, 20)).ok
+    assert len(many.captured_queries) == len(few.captured_queries)

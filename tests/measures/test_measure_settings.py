@@ -159,3 +159,18 @@ def test_weights_and_thresholds_are_validated_and_keep_the_input(client, persona
     assert inverted.status_code == 422 and "cannot exceed" in inverted.content.decode()
     stored.refresh_from_db()
     assert stored.weight_decided == Decimal("55") and stored.at_risk_from == Decimal("70")
+
+
+def test_the_page_costs_the_same_queries_for_few_and_many_categories(client, personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(personas.admin)
+    client.get(URL)  # seeds the default categories, fills caches
+    with CaptureQueriesContext(connection) as few:
+        client.get(URL)
+    for index in range(20):
+        category_create(organization=personas.org, by=personas.admin, name=f"Kind {index}")
+    with CaptureQueriesContext(connection) as many:
+        client.get(URL)
+    assert len(many.captured_queries) == len(few.captured_queries)
