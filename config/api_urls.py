@@ -7,7 +7,7 @@ from governance.api.hierarchy import node_viewset_class
 from governance.api.views import OrganizationViewSet
 from governance.models import Portfolio, Program, Project
 from measures.api.financials import urlpatterns as financial_urls
-from measures.api.imports import MeasureImportViewSet
+from measures.api.imports import FinancialImportViewSet, MeasureImportViewSet
 from measures.api.stages import MeasureViewSet
 from measures.models import MeasurePackage
 
@@ -27,6 +27,11 @@ urlpatterns = [
         "orgs/<slug:org_slug>/imports/measures/",
         MeasureImportViewSet.as_view({"post": "create"}),
         name="measure-import",
+    ),
+    path(
+        "orgs/<slug:org_slug>/imports/financials/",
+        FinancialImportViewSet.as_view({"post": "create"}),
+        name="financials-import",
     ),
     path("orgs/<slug:org_slug>/", include(router.urls)),
     path("orgs/<slug:org_slug>/", include(financial_urls)),

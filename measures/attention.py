@@ -54,3 +54,61 @@ def no_dates(measures: Sequence[Any], today: dt.date) -> dict[int, list[str]]:
         for measure in measures
         if (not measure.start_date or not measure.end_date) and measure.doi not in SETTLED
     }
+
+
+def _previous_month(today: dt.date) -> dt.date:
+    return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+@attention
+def missing_actuals(measures: Sequence[Any], today: dt.date) -> dict[int, list[str]]:
+    """Decided or Implemented, a benefit planned (or baselined) for last month, no actual yet.
+    One query for the whole page."""
+    from measures.models import FinancialEntry, Line, Scenario
+
+    delivering = [m for m in measures if m.doi in (DoI.DECIDED, DoI.IMPLEMENTED)]
+    if not delivering:
+        return {}
+    month = _previous_month(today)
+    found: dict[int, set[str]] = {}
+    for measure_id, scenario in (
+        FinancialEntry.objects.for_org(delivering[0].organization_id)
+        .filter(
+            measure_id__in=[m.pk for m in delivering],
+            period=month,
+            line=Line.BENEFIT,
+            scenario__in=[Scenario.PLAN, Scenario.BASELINE, Scenario.ACTUAL],
+        )
+        .values_list("measure_id", "scenario")
+        .distinct()
+    ):
+        found.setdefault(measure_id, set()).add(scenario)
+    return {
+        measure.pk: [f"Enter the actual benefit of {month:%Y-%m}"]
+        for measure in delivering
+        if (scenarios := found.get(measure.pk, set()))
+        and Scenario.ACTUAL not in scenarios
+        and scenarios & {Scenario.PLAN, Scenario.BASELINE}
+    }
+
+
+@attention
+def blocked_gate(measures: Sequence[Any], today: dt.date) -> dict[int, list[str]]:
+    """The next gate asks for fields the measure lacks. The organization's gate settings are read
+    once and handed to every measure, so the page costs one query whatever its length."""
+    from measures.models import DOI_ORDER, GateSettings
+    from measures.services.gate_fields import required_fields
+
+    moving = [m for m in measures if m.doi in DOI_ORDER[:-1]]
+    if not moving:
+        return {}
+    settings = GateSettings.objects.for_org(moving[0].organization_id).first()
+    found: dict[int, list[str]] = {}
+    for measure in moving:
+        measure.__dict__["_gate_settings"] = settings
+        stage = DOI_ORDER[DOI_ORDER.index(measure.doi) + 1]
+        problems = [item.problem for item in required_fields(measure, stage) if item.problem]
+        if problems:
+            label = DoI(stage).label
+            found[measure.pk] = [f"Before {label}: {' '.join(problems)}"]
+    return found

@@ -3,12 +3,15 @@ from django.urls import path
 from governance.views.hierarchy import node_urlpatterns
 from measures.models import Measure, MeasurePackage
 from measures.views.financials import ActualValidateView, MeasureFinancialsView
-from measures.views.imports import MeasureImportView
+from measures.views.imports import FinancialsImportView, MeasureImportView
 from measures.views.mine import MyMeasuresView
+from measures.views.settings import MeasureSettingsView
 from measures.views.stages import MeasureDetailView, MeasureTransitionView
 
 urlpatterns = [
     path("measures/import/", MeasureImportView.as_view(), name="measure-import"),
+    path("financials/import/", FinancialsImportView.as_view(), name="financials-import"),
+    path("settings/measures/", MeasureSettingsView.as_view(), name="measure-settings"),
     path("my/measures/", MyMeasuresView.as_view(), name="my-measures"),
     *node_urlpatterns(MeasurePackage),
     # The measure page is the node page with the gate panel.

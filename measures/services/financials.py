@@ -107,6 +107,15 @@ def _choice(value: Any, choices: Iterable[str], name: str) -> str:
     return str(value)
 
 
+def _scenario(value: Any, scenarios: Sequence[str]) -> str:
+    if value == Scenario.BASELINE:
+        raise ValueError(
+            f"Choose the scenario among {', '.join(scenarios)}: the baseline is not written "
+            "directly, entering Decided freezes the plan into it."
+        )
+    return _choice(value, scenarios, "scenario")
+
+
 def parse_rows(
     rows: Sequence[Any],
     organization: Organization,
@@ -128,7 +137,7 @@ def parse_rows(
         checks = {
             "period": lambda v: parse_period(v, organization),
             "line": lambda v: _choice(v, Line.values, "line"),
-            "scenario": lambda v: _choice(v, scenarios, "scenario"),
+            "scenario": lambda v: _scenario(v, scenarios),
             "amount": parse_amount,
         }
         for name, check in checks.items():
@@ -250,20 +259,26 @@ def financials_upsert(*, measure: Measure, rows: Sequence[dict[str, Any]], by: A
 def financials_bulk_upsert(
     *,
     organization: Organization,
-    period: Any,
     rows: Sequence[dict[str, Any]],
     by: Any,
+    period: Any = None,
+    scenarios: Sequence[str] = BULK_SCENARIOS,
 ) -> int:
-    """One month's forecasts and actuals for many measures, all or nothing.
+    """Forecasts and actuals (``scenarios``: plan too, for imports) of many measures, all or
+    nothing.
 
-    ``rows``: ``{"measure": id, "line": …, "scenario": "forecast" | "actual", "amount": …}``.
-    Every bad row is reported as ``{"rows.<index>.<field>": [reason]}``; returns the number of
-    cells that changed."""
+    ``rows``: ``{"measure": id, "line": …, "scenario": …, "amount": …}``, each with its own
+    ``"period"`` unless ``period`` gives the month of every row. Every bad row is reported as
+    ``{"rows.<index>.<field>": [reason]}``; returns the number of cells that changed."""
+    if not set(scenarios) <= set(WRITABLE):
+        raise TypeError("Only the plan, forecast and actual are written.")
     errors: dict[str, list[str]] = {}
-    try:
-        month = parse_period(period, organization)
-    except ValueError as exc:
-        raise ValidationError({"period": [str(exc)]}) from None
+    month: dt.date | None = None
+    if period is not None:
+        try:
+            month = parse_period(period, organization)
+        except ValueError as exc:
+            raise ValidationError({"period": [str(exc)]}) from None
     if not isinstance(rows, list | tuple) or not rows:
         raise ValidationError({"rows": ["Give at least one row."]})
     if len(rows) > 20_000:
@@ -282,12 +297,13 @@ def financials_bulk_upsert(
     with transaction.atomic():
         found = set(editable.filter(pk__in=wanted).select_for_update().values_list("pk", flat=True))
         cells_of: dict[int, list[Cell]] = defaultdict(list)
-        cell_rows = [{**row, "period": month} if isinstance(row, dict) else row for row in rows]
-        cells, cell_errors = parse_rows(
-            cell_rows, organization, scenarios=BULK_SCENARIOS, dedupe=False
-        )
+        cell_rows = [
+            {**row, "period": month} if month is not None and isinstance(row, dict) else row
+            for row in rows
+        ]
+        cells, cell_errors = parse_rows(cell_rows, organization, scenarios=scenarios, dedupe=False)
         errors.update({f"rows.{key}": messages for key, messages in cell_errors.items()})
-        seen: set[tuple[int, str, str]] = set()
+        seen: set[tuple[int, dt.date, str, str]] = set()
         for index, (row, cell) in enumerate(zip(rows, cells, strict=True)):
             measure_id = row.get("measure") if isinstance(row, dict) else None
             if type(measure_id) is not int:
@@ -300,7 +316,7 @@ def financials_bulk_upsert(
                 continue
             if cell is None:
                 continue
-            key = (measure_id, cell.line, cell.scenario)
+            key = (measure_id, cell.period, cell.line, cell.scenario)
             if key in seen:
                 errors.setdefault(f"rows.{index}", []).append("This measure's cell is given twice.")
             seen.add(key)
@@ -338,7 +354,9 @@ def financials_bulk_upsert(
             ],
             batch_size=2_000,
         )
-        if any(cell.scenario == Scenario.FORECAST for cells in changed.values() for cell in cells):
+        # The Potential Status compares the forecast with the plan (or its baseline).
+        reference = (Scenario.FORECAST, Scenario.PLAN)
+        if any(cell.scenario in reference for cells in changed.values() for cell in cells):
             potential_recompute(organization=organization, measure_ids=list(changed))
     return len(entries)
 

@@ -1,4 +1,5 @@
-"""Importing measures from a spreadsheet: upload, check (dry run), then import for real."""
+"""Importing measures, and their monthly financials, from a spreadsheet: upload, check (dry
+run), then import for real."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from django.views import View
 
 from governance.access import can_add
 from governance.views.base import OrgMixin
+from measures.financial_imports import COLUMNS as FINANCIAL_COLUMNS
+from measures.financial_imports import import_financials
 from measures.forms import ImportForm
 from measures.imports import ImportFileError, import_measures, read_table
 from measures.models import Measure
@@ -35,19 +38,26 @@ COLUMNS = (
 
 class MeasureImportView(OrgMixin, View):
     template_name = "measures/imports/measures.html"
+    kind = "measures"
+    columns: tuple[tuple[str, str], ...] = COLUMNS
+
+    def run_import(self, rows: list[Any], dry_run: bool) -> Any:
+        return import_measures(
+            organization=self.organization, by=self.request.user, rows=rows, dry_run=dry_run
+        )
 
     def _allowed(self) -> None:
         if not can_add(self.request.user, Measure, self.organization):
             raise PermissionDenied
 
     def _pending_key(self, token: str) -> str:
-        return f"import:{self.organization.pk}:{self.request.user.pk}:{token}"
+        return f"import:{self.kind}:{self.organization.pk}:{self.request.user.pk}:{token}"
 
     def _page(self, form: ImportForm, status: int = 200, **context: Any) -> HttpResponse:
         return render(
             self.request,
             self.template_name,
-            {"form": form, "columns": COLUMNS, **context},
+            {"form": form, "columns": self.columns, **context},
             status=status,
         )
 
@@ -71,9 +81,7 @@ class MeasureImportView(OrgMixin, View):
         except ImportFileError as error:
             form.add_error("file", str(error))
             return self._page(form, status=422)
-        result = import_measures(
-            organization=self.organization, by=request.user, rows=rows, dry_run=dry_run
-        )
+        result = self.run_import(rows, dry_run)
         if not result.ok:
             return self._page(form, status=422, result=result, file_name=name)
         if result.written:
@@ -89,12 +97,7 @@ class MeasureImportView(OrgMixin, View):
             form.add_error(None, "That check has expired: upload the file again.")
             return self._page(form, status=422)
         name, content = pending
-        result = import_measures(
-            organization=self.organization,
-            by=self.request.user,
-            rows=read_table(name, content),
-            dry_run=False,
-        )
+        result = self.run_import(read_table(name, content), dry_run=False)
         cache.delete(self._pending_key(token))
         if not result.ok:
             # Something changed since the check (a code taken, a package archived): say what.
@@ -107,3 +110,33 @@ class MeasureImportView(OrgMixin, View):
             f"Imported {len(result.created)} new and {len(result.updated)} updated measures.",
         )
         return redirect(reverse("measure-list", kwargs={"org_slug": self.organization.slug}))
+
+
+class FinancialsImportView(MeasureImportView):
+    """Monthly plans, forecasts and actuals of many measures. Any member may upload: a row for a
+    measure the member may not change is reported as a bad row, like any other."""
+
+    template_name = "measures/imports/financials.html"
+    kind = "financials"
+    columns = (
+        (FINANCIAL_COLUMNS[0], "the measure's code"),
+        (FINANCIAL_COLUMNS[1], "the month, YYYY-MM (or a date cell on its first day)"),
+        (FINANCIAL_COLUMNS[2], "benefit, one_time_cost or recurring_cost"),
+        (FINANCIAL_COLUMNS[3], "plan, forecast or actual (the baseline is frozen, not imported)"),
+        (FINANCIAL_COLUMNS[4], "in the organization's currency, at most two decimals"),
+    )
+
+    def _allowed(self) -> None:
+        pass
+
+    def run_import(self, rows: list[Any], dry_run: bool) -> Any:
+        return import_financials(
+            organization=self.organization, by=self.request.user, rows=rows, dry_run=dry_run
+        )
+
+    def _done(self, result: Any) -> HttpResponse:
+        messages.success(
+            self.request,
+            f"Imported {len(result.changes)} amount(s) of {len(result.measures)} measure(s).",
+        )
+        return redirect(reverse("financials-import", kwargs={"org_slug": self.organization.slug}))

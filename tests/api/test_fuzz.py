@@ -33,7 +33,7 @@ from config.wsgi import application
 from governance.models import AuditEvent, Role
 from governance.services.hierarchy import node_archive
 from governance.services.tokens import token_issue
-from measures.models import MeasurePackage
+from measures.models import Measure, MeasurePackage
 from tests.factories import (
     BusinessUnitFactory,
     FunctionFactory,
@@ -286,7 +286,14 @@ def test_operation_refuses_callers_without_valid_credentials(
     # Financial operations take their own bodies; validating is a controller's, not the lead's
     # whose token this is, so a valid call there is refused for the role (403), not the token.
     path, month = operation.path, f"{dt.date.today():%Y-%m}"
-    if path.endswith("/financials/bulk/"):
+    if path.endswith("/imports/financials/"):
+        # The financials import: one forecast of a measure the token's lead may change, checked.
+        measure = Measure.objects.for_org(tenant.organization_id).get(pk=_known("measure")[0])
+        sheet = (
+            f"measure,period,line,scenario,amount\n{measure.code},{month},benefit,forecast,1\n"
+        ).encode()
+        body = {"file": sheet, "dry_run": "true"}
+    elif path.endswith("/financials/bulk/"):
         body = {
             "period": month,
             "rows": [

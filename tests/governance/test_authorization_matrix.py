@@ -112,6 +112,10 @@ ROUTES: dict[str, Route] = {
     "api:measure-financials-validate": Route({"POST": "validate"}, "measure", True),
     "api:financials-bulk": Route({"POST": "change"}, api=True),
     "api:rollups": Route({"GET": "view"}, api=True),
+    # Any member may upload; rows for measures they may not change are reported as bad rows.
+    "financials-import": Route({"GET": "view", "POST": "change"}),
+    "api:financials-import": Route({"POST": "change"}, api=True),
+    "measure-settings": Route({"GET": "administer", "POST": "administer"}),
 }
 # The Django admin is for staff only and is covered as one rule (see test_admin_is_staff_only).
 COVERED_NAMESPACES = ("admin:",)
