@@ -4,6 +4,7 @@ from governance.views.hierarchy import node_urlpatterns
 from measures.models import Measure, MeasurePackage
 from measures.views.financials import ActualValidateView, MeasureFinancialsView
 from measures.views.imports import MeasureImportView
+from measures.views.kpis import MeasureKpisView
 from measures.views.mine import MyMeasuresView
 from measures.views.stages import MeasureDetailView, MeasureTransitionView
 
@@ -37,4 +38,5 @@ urlpatterns = [
         ActualValidateView.as_view(),
         name="measure-financials-validate",
     ),
+    path("measures/<int:pk>/kpis/", MeasureKpisView.as_view(), name="measure-kpis"),
 ]

@@ -33,7 +33,7 @@ from config.wsgi import application
 from governance.models import AuditEvent, Role
 from governance.services.hierarchy import node_archive
 from governance.services.tokens import token_issue
-from measures.models import MeasurePackage
+from measures.models import Kpi, MeasurePackage
 from tests.factories import (
     BusinessUnitFactory,
     FunctionFactory,
@@ -51,6 +51,7 @@ SEGMENTS = {
     "projects": ("project", "program"),
     "packages": ("package", "project"),
     "measures": ("measure", "package"),
+    "kpis": ("kpi", None),
 }
 # Body fields that hold an id, and the kind of row they point at.
 REFERENCES = {
@@ -63,6 +64,7 @@ REFERENCES = {
     "controller": "member",
     "function": "function",
     "business_unit": "business_unit",
+    "measure": "measure",
 }
 CODES = st.from_regex(r"[A-Z][A-Z0-9._-]{0,12}", fullmatch=True)
 
@@ -229,6 +231,11 @@ def _populate(tenant: Tenant) -> Tenant:
     tenant.ids["member"] = [lead.pk, owner.pk]
     tenant.ids["function"] = [FunctionFactory(organization=org).pk]
     tenant.ids["business_unit"] = [BusinessUnitFactory(organization=org).pk]
+    tenant.ids["kpi"] = [
+        Kpi.objects.create(
+            organization=org, measure=measures[0], name="Scrap", direction="lower", target=2
+        ).pk
+    ]
     return tenant
 
 
@@ -297,6 +304,15 @@ def test_operation_refuses_callers_without_valid_credentials(
                     "amount": "1.00",
                 }
             ],
+        }
+    elif "/kpis/" in path:
+        body = {
+            "measure": _known("measure")[0],
+            "name": "Scrap rate",
+            "direction": "lower",
+            "target": "2",
+            "period": month,
+            "actual": "3",
         }
     elif path.endswith("/financials/") or path.endswith("/financials/validate/"):
         body = {
