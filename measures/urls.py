@@ -2,6 +2,7 @@ from django.urls import path
 
 from governance.views.hierarchy import node_urlpatterns
 from measures.models import Measure, MeasurePackage
+from measures.views.capacity import CapacityView, MeasureCapacityView
 from measures.views.financials import ActualValidateView, MeasureFinancialsView
 from measures.views.imports import MeasureImportView
 from measures.views.kpis import MeasureKpisView
@@ -39,4 +40,10 @@ urlpatterns = [
         name="measure-financials-validate",
     ),
     path("measures/<int:pk>/kpis/", MeasureKpisView.as_view(), name="measure-kpis"),
+    path("capacity/", CapacityView.as_view(), name="capacity"),
+    path(
+        "measures/<int:pk>/capacity/",
+        MeasureCapacityView.as_view(),
+        name="measure-capacity",
+    ),
 ]

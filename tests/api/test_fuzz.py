@@ -33,7 +33,7 @@ from config.wsgi import application
 from governance.models import AuditEvent, Role
 from governance.services.hierarchy import node_archive
 from governance.services.tokens import token_issue
-from measures.models import Kpi, MeasurePackage
+from measures.models import CapacityPerson, Kpi, MeasurePackage
 from tests.factories import (
     BusinessUnitFactory,
     FunctionFactory,
@@ -231,6 +231,9 @@ def _populate(tenant: Tenant) -> Tenant:
     tenant.ids["member"] = [lead.pk, owner.pk]
     tenant.ids["function"] = [FunctionFactory(organization=org).pk]
     tenant.ids["business_unit"] = [BusinessUnitFactory(organization=org).pk]
+    tenant.ids["person"] = [
+        CapacityPerson.objects.create(organization=org, name="Planner", function_id=None).pk
+    ]
     tenant.ids["kpi"] = [
         Kpi.objects.create(
             organization=org, measure=measures[0], name="Scrap", direction="lower", target=2
@@ -305,6 +308,19 @@ def test_operation_refuses_callers_without_valid_credentials(
                 }
             ],
         }
+    elif path.endswith("/effort/") or "/capacity/" in path:
+        body = {
+            "period": month,
+            "rows": [
+                {
+                    "person": _known("person")[0],
+                    "period": month,
+                    "planned_hours": "10",
+                    "hours": "80",
+                }
+            ],
+            "name": "Planner",
+        }
     elif "/kpis/" in path:
         body = {
             "measure": _known("measure")[0],
@@ -336,6 +352,10 @@ def test_operation_refuses_callers_without_valid_credentials(
     assert not written.exists()
     response = case.call(headers={"Authorization": f"Token {tenant.key}"})
     if path.endswith("/financials/validate/"):
+        assert response.status_code == 403, response.text
+        return
+    if operation.method.upper() == "POST" and "/capacity/" in path:
+        # People and availability are the organization admins', not the lead's.
         assert response.status_code == 403, response.text
         return
     assert response.status_code < 300, response.text

@@ -123,6 +123,14 @@ ROUTES: dict[str, Route] = {
         True,
     ),
     "api:kpi-values": Route({"GET": "view", "PUT": "contribute"}, "kpi", True),
+    # Capacity: every member reads it; admins keep people and availability, whoever may change
+    # a measure plans its effort.
+    "capacity": Route({"GET": "view", "POST": "administer"}),
+    "measure-capacity": Route({"GET": "view", "POST": "change"}, "measure"),
+    "api:capacity-people": Route({"GET": "view", "POST": "administer"}, api=True),
+    "api:capacity-availability": Route({"GET": "view", "POST": "administer"}, api=True),
+    "api:capacity-overallocations": Route({"GET": "view"}, api=True),
+    "api:measure-effort": Route({"GET": "view", "PUT": "change"}, "measure", True),
 }
 # The Django admin is for staff only and is covered as one rule (see test_admin_is_staff_only).
 COVERED_NAMESPACES = ("admin:",)
