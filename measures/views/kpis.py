@@ -28,7 +28,7 @@ from measures.services.kpis import (
     with_latest,
 )
 
-KPI_FORM_FIELDS = [name for name in KPI_FIELDS]
+KPI_FORM_FIELDS = list(KPI_FIELDS)
 VALUE_FORM_FIELDS = ["period", "actual", "forecast", "commentary"]
 
 
