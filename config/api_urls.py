@@ -6,8 +6,10 @@ from rest_framework.routers import SimpleRouter
 from governance.api.hierarchy import node_viewset_class
 from governance.api.views import OrganizationViewSet
 from governance.models import Portfolio, Program, Project
+from measures.api.capacity import urlpatterns as capacity_urls
 from measures.api.financials import urlpatterns as financial_urls
 from measures.api.imports import FinancialImportViewSet, MeasureImportViewSet
+from measures.api.kpis import urlpatterns as kpi_urls
 from measures.api.stages import MeasureViewSet
 from measures.models import MeasurePackage
 
@@ -35,4 +37,6 @@ urlpatterns = [
     ),
     path("orgs/<slug:org_slug>/", include(router.urls)),
     path("orgs/<slug:org_slug>/", include(financial_urls)),
+    path("orgs/<slug:org_slug>/", include(kpi_urls)),
+    path("orgs/<slug:org_slug>/", include(capacity_urls)),
 ]

@@ -2,8 +2,10 @@ from django.urls import path
 
 from governance.views.hierarchy import node_urlpatterns
 from measures.models import Measure, MeasurePackage
+from measures.views.capacity import CapacityView, MeasureCapacityView
 from measures.views.financials import ActualValidateView, MeasureFinancialsView
 from measures.views.imports import FinancialsImportView, MeasureImportView
+from measures.views.kpis import MeasureKpisView
 from measures.views.mine import MyMeasuresView
 from measures.views.settings import MeasureSettingsView
 from measures.views.stages import MeasureDetailView, MeasureTransitionView
@@ -39,5 +41,12 @@ urlpatterns = [
         "measures/<int:pk>/financials/validate/",
         ActualValidateView.as_view(),
         name="measure-financials-validate",
+    ),
+    path("measures/<int:pk>/kpis/", MeasureKpisView.as_view(), name="measure-kpis"),
+    path("capacity/", CapacityView.as_view(), name="capacity"),
+    path(
+        "measures/<int:pk>/capacity/",
+        MeasureCapacityView.as_view(),
+        name="measure-capacity",
     ),
 ]

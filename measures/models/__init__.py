@@ -1,5 +1,6 @@
 """The measures app's models, one module per concern; everything is importable from here."""
 
+from measures.models.capacity import MONTH_HOURS, Availability, CapacityPerson, Effort
 from measures.models.financials import (
     FinancialEntry,
     FinancialSettings,
@@ -17,17 +18,25 @@ from measures.models.hierarchy import (
     MeasurePackageUserPermission,
     MeasureUserPermission,
 )
+from measures.models.kpis import Direction, Kpi, KpiValue, ReviewFrequency
 from measures.models.settings import DEFAULT_CATEGORIES, GateSettings, ImpactType, MeasureCategory
 from measures.models.stages import DOI_ORDER, DoI
 
 __all__ = [
     "DEFAULT_CATEGORIES",
     "DOI_ORDER",
+    "MONTH_HOURS",
+    "Availability",
+    "CapacityPerson",
+    "Direction",
     "DoI",
+    "Effort",
     "FinancialEntry",
     "FinancialSettings",
     "GateSettings",
     "ImpactType",
+    "Kpi",
+    "KpiValue",
     "Line",
     "Measure",
     "MeasureCategory",
@@ -38,6 +47,7 @@ __all__ = [
     "MeasurePotential",
     "MeasureUserPermission",
     "PotentialStatus",
+    "ReviewFrequency",
     "Scenario",
     "Validation",
 ]

@@ -33,7 +33,7 @@ from config.wsgi import application
 from governance.models import AuditEvent, Role
 from governance.services.hierarchy import node_archive
 from governance.services.tokens import token_issue
-from measures.models import Measure, MeasurePackage
+from measures.models import CapacityPerson, Kpi, Measure, MeasurePackage
 from tests.factories import (
     BusinessUnitFactory,
     FunctionFactory,
@@ -51,6 +51,7 @@ SEGMENTS = {
     "projects": ("project", "program"),
     "packages": ("package", "project"),
     "measures": ("measure", "package"),
+    "kpis": ("kpi", None),
 }
 # Body fields that hold an id, and the kind of row they point at.
 REFERENCES = {
@@ -63,6 +64,7 @@ REFERENCES = {
     "controller": "member",
     "function": "function",
     "business_unit": "business_unit",
+    "measure": "measure",
 }
 CODES = st.from_regex(r"[A-Z][A-Z0-9._-]{0,12}", fullmatch=True)
 
@@ -229,6 +231,14 @@ def _populate(tenant: Tenant) -> Tenant:
     tenant.ids["member"] = [lead.pk, owner.pk]
     tenant.ids["function"] = [FunctionFactory(organization=org).pk]
     tenant.ids["business_unit"] = [BusinessUnitFactory(organization=org).pk]
+    tenant.ids["person"] = [
+        CapacityPerson.objects.create(organization=org, name="Planner", function_id=None).pk
+    ]
+    tenant.ids["kpi"] = [
+        Kpi.objects.create(
+            organization=org, measure=measures[0], name="Scrap", direction="lower", target=2
+        ).pk
+    ]
     return tenant
 
 
@@ -305,6 +315,28 @@ def test_operation_refuses_callers_without_valid_credentials(
                 }
             ],
         }
+    elif path.endswith("/effort/") or "/capacity/" in path:
+        body = {
+            "period": month,
+            "rows": [
+                {
+                    "person": _known("person")[0],
+                    "period": month,
+                    "planned_hours": "10",
+                    "hours": "80",
+                }
+            ],
+            "name": "Planner",
+        }
+    elif "/kpis/" in path:
+        body = {
+            "measure": _known("measure")[0],
+            "name": "Scrap rate",
+            "direction": "lower",
+            "target": "2",
+            "period": month,
+            "actual": "3",
+        }
     elif path.endswith("/financials/") or path.endswith("/financials/validate/"):
         body = {
             "rows": [{"period": month, "line": "benefit", "scenario": "plan", "amount": "1"}],
@@ -327,6 +359,10 @@ def test_operation_refuses_callers_without_valid_credentials(
     assert not written.exists()
     response = case.call(headers={"Authorization": f"Token {tenant.key}"})
     if path.endswith("/financials/validate/"):
+        assert response.status_code == 403, response.text
+        return
+    if operation.method.upper() == "POST" and "/capacity/" in path:
+        # People and availability are the organization admins', not the lead's.
         assert response.status_code == 403, response.text
         return
     assert response.status_code < 300, response.text

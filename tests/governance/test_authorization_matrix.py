@@ -25,6 +25,7 @@ from governance.models import LEVELS, Organization, Role
 from governance.models.hierarchy import HierarchyNode
 from governance.services.grants import assign_role
 from governance.services.tokens import token_issue
+from measures.models import Kpi
 from tests.factories import (
     MeasureFactory,
     MeasurePackageFactory,
@@ -116,6 +117,24 @@ ROUTES: dict[str, Route] = {
     "financials-import": Route({"GET": "view", "POST": "change"}),
     "api:financials-import": Route({"POST": "change"}, api=True),
     "measure-settings": Route({"GET": "administer", "POST": "administer"}),
+    # KPIs: written by who may contribute to their measure (see CONTRIBUTES); level "kpi" is a
+    # KPI of the measure of that scope.
+    "measure-kpis": Route({"GET": "view", "POST": "contribute"}, "measure"),
+    "api:kpi-list": Route({"GET": "view", "POST": "contribute"}, api=True),
+    "api:kpi-detail": Route(
+        {"GET": "view", "PUT": "contribute", "PATCH": "contribute", "DELETE": "contribute"},
+        "kpi",
+        True,
+    ),
+    "api:kpi-values": Route({"GET": "view", "PUT": "contribute"}, "kpi", True),
+    # Capacity: every member reads it; admins keep people and availability, whoever may change
+    # a measure plans its effort.
+    "capacity": Route({"GET": "view", "POST": "administer"}),
+    "measure-capacity": Route({"GET": "view", "POST": "change"}, "measure"),
+    "api:capacity-people": Route({"GET": "view", "POST": "administer"}, api=True),
+    "api:capacity-availability": Route({"GET": "view", "POST": "administer"}, api=True),
+    "api:capacity-overallocations": Route({"GET": "view"}, api=True),
+    "api:measure-effort": Route({"GET": "view", "PUT": "change"}, "measure", True),
 }
 # The Django admin is for staff only and is covered as one rule (see test_admin_is_staff_only).
 COVERED_NAMESPACES = ("admin:",)
@@ -178,6 +197,15 @@ VALIDATES: dict[str, frozenset[str]] = {
     "controller": frozenset({"in"}),
     "admin": frozenset({"in", "out"}),
 }
+# Who contributes (KPIs): contributors, leads and admins by role, the owner on their measure.
+CONTRIBUTES: dict[str, frozenset[str]] = {
+    "contributor": frozenset({"in"}),
+    "owner": frozenset({"in"}),
+    "lead_other": frozenset({"out"}),
+    "admin": frozenset({"in", "out"}),
+    "token_read": frozenset({"in"}),
+    "token_write": frozenset({"in"}),
+}
 # Who administers (members, roles): only the org admin in this world.
 ADMINISTERS = {"admin"}
 # Who may create nodes of a level somewhere: the admin everywhere; leads below portfolios.
@@ -228,6 +256,8 @@ def expected(persona: str, route: Route, scope: str, method: str) -> str:
         return "ok" if action in allowed | {"financials"} else "403"
     if "view" not in allowed:
         return "404"
+    if action == "contribute":
+        return "ok" if scope in CONTRIBUTES.get(persona, frozenset()) else "403"
     return "ok" if action in allowed else "403"
 
 
@@ -284,6 +314,13 @@ def build_world() -> World:
     }.items():
         for level, node in subtree(owner_org, prefix).items():
             world.nodes[(level, scope)] = node
+        world.nodes[("kpi", scope)] = Kpi.objects.create(  # type: ignore[assignment]
+            organization=owner_org,
+            measure=world.nodes[("measure", scope)],
+            name=f"{prefix} scrap rate",
+            direction="lower",
+            target=2,
+        )
     a, b = world.nodes[("portfolio", "in")], world.nodes[("portfolio", "out")]
     roles = {
         "viewer": (Role.VIEWER, a),

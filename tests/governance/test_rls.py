@@ -161,6 +161,21 @@ def financial_rows_seed(organization: Any, measure: Any) -> None:
     FinancialSettings.objects.create(organization=organization)
 
 
+def kpi_and_capacity_rows_seed(organization: Any, measure: Any) -> None:
+    from measures.models import Availability, CapacityPerson, Effort, Kpi, KpiValue
+
+    month = dt.date.today().replace(day=1)
+    kpi = Kpi.objects.create(
+        organization=organization, measure=measure, name="Scrap", direction="lower", target=2
+    )
+    KpiValue.objects.create(organization=organization, kpi=kpi, period=month, actual=3)
+    person = CapacityPerson.objects.create(organization=organization, name="Planner")
+    Availability.objects.create(organization=organization, person=person, period=month, hours=80)
+    Effort.objects.create(
+        organization=organization, measure=measure, person=person, period=month, planned_hours=10
+    )
+
+
 @pytest.fixture
 def two_tenants(personas: Any) -> Any:
     """At least one row in each seeded tenant table, for both organizations of ``personas``."""
@@ -181,6 +196,7 @@ def two_tenants(personas: Any) -> Any:
         )
         ForumMember.objects.create(organization=organization, forum=forum, user=admin)
         financial_rows_seed(organization, measure)
+        kpi_and_capacity_rows_seed(organization, measure)
         # A token, and the audit event of its issue.
         token_issue(user=admin, organization=organization, name="ERP", by=admin)
         # A role grant (group table) and a direct permission (user table) on every kind of node.
