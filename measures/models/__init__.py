@@ -17,6 +17,12 @@ from measures.models.hierarchy import (
     MeasurePackageUserPermission,
     MeasureUserPermission,
 )
+from measures.models.milestones import (
+    ImplementationStatus,
+    Milestone,
+    MilestoneEvidence,
+    StatusReport,
+)
 from measures.models.settings import DEFAULT_CATEGORIES, GateSettings, ImpactType, MeasureCategory
 from measures.models.stages import DOI_ORDER, DoI
 
@@ -28,6 +34,7 @@ __all__ = [
     "FinancialSettings",
     "GateSettings",
     "ImpactType",
+    "ImplementationStatus",
     "Line",
     "Measure",
     "MeasureCategory",
@@ -37,7 +44,10 @@ __all__ = [
     "MeasurePackageUserPermission",
     "MeasurePotential",
     "MeasureUserPermission",
+    "Milestone",
+    "MilestoneEvidence",
     "PotentialStatus",
     "Scenario",
+    "StatusReport",
     "Validation",
 ]
