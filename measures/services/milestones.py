@@ -156,11 +156,13 @@ def clean(
         return cleaned[name] if name in cleaned else getattr(current, name, None)
 
     due, done = final("due_date"), final("completed_on")
+    # Checked when the due date is given: a later change of the measure's start must not block
+    # editing other fields of a milestone.
     if (
-        "due_date" not in errors
+        "due_date" in cleaned
         and due is not None
         and measure.start_date
-        and due < (measure.start_date)
+        and due < measure.start_date
     ):
         errors["due_date"] = [
             f"The due date is before the measure starts ({measure.start_date:%Y-%m-%d})."
