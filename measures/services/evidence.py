@@ -34,6 +34,16 @@ CONTENT_TYPES: dict[str, tuple[str, ...]] = {
     "msg": ("application/vnd.ms-outlook",),
     "eml": ("message/rfc822",),
 }
+# How files of binary formats begin: a file named .pdf that is not a PDF is refused.
+SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "pdf": (b"%PDF",),
+    "png": (b"\x89PNG",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "xlsx": (b"PK\x03\x04",),
+    "docx": (b"PK\x03\x04",),
+    "msg": (b"\xd0\xcf\x11\xe0",),
+}
 # What a client sends when it does not know; the extension then decides.
 UNKNOWN_TYPES = ("", "application/octet-stream", "binary/octet-stream")
 MAX_NAME = 255
@@ -86,6 +96,13 @@ def check_upload(upload: Any, name: str | None = None) -> tuple[str, str]:
         )
     if upload.size == 0:
         raise ValidationError({"file": ["The file is empty."]})
+    signatures = SIGNATURES.get(extension)
+    if signatures:
+        upload.seek(0)
+        head = upload.read(8)
+        upload.seek(0)
+        if not any(head.startswith(signature) for signature in signatures):
+            raise ValidationError({"file": [f"The file's content is not a .{extension} file."]})
     return name, CONTENT_TYPES[extension][0]
 
 

@@ -197,6 +197,8 @@ def test_evidence_is_stored_under_the_organization_with_its_metadata(personas, m
         (pdf("page.html", b"<html>", "text/html"), "not accepted"),
         (pdf("noextension", b"data", "application/pdf"), "not accepted"),
         (pdf("report.pdf", PDF, "text/html"), "does not match .pdf"),
+        (pdf("report.pdf", b"MZ\x90\x00", "application/pdf"), "content is not a .pdf"),
+        (pdf("sheet.xlsx", b"%PDF-1.4", "application/octet-stream"), "content is not a .xlsx"),
         (pdf("report.pdf", b"", "application/pdf"), "empty"),
         (pdf("report.pdf", b"x" * 2049, "application/pdf"), "too large"),
         (None, "Attach a file"),
@@ -338,6 +340,8 @@ def test_the_tab_lists_due_baseline_slip_state_and_evidence(client, personas, me
     assert f"/measures/{measure.pk}/evidence/{evidence.pk}/" in html
     # A viewer reads, but is offered no form.
     assert "Add the milestone" not in html and "Mark done" not in html
+    # The measure's tabs lead here and to the status reports.
+    assert page_url(measure) in html and f"/measures/{measure.pk}/status/" in html
 
 
 def test_a_bad_form_shows_every_error_and_keeps_the_input(client, personas, measure):
