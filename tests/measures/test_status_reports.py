@@ -182,3 +182,35 @@ def test_api_lists_and_creates_reports(api_as, personas, measure):
     assert [(row["status"], row["suggested_status"]) for row in rows] == [
         ("not_started", "not_started")
     ]
+
+
+def test_the_status_page_costs_the_same_queries_for_few_or_many_reports(client, personas, measure):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    client.force_login(personas.owner)
+
+    def queries(count: int) -> int:
+        StatusReport.objects.for_org(personas.org).filter(measure=measure).delete()
+        first = dt.date.today().replace(day=1)
+        StatusReport.objects.bulk_create(
+            [
+                StatusReport(
+                    organization=personas.org,
+                    measure=measure,
+                    period=dt.date(first.year - 1 - n // 12, 12 - n % 12, 1),
+                    status="on_track",
+                    suggested_status="at_risk",
+                    reported_by=personas.owner,
+                    reported_at=timezone.now(),
+                )
+                for n in range(count)
+            ]
+        )
+        client.get(status_url(measure))
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(status_url(measure)).status_code == 200
+        return len(captured.captured_queries)
+
+    assert queries(3) == queries(30)
