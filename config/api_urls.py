@@ -10,6 +10,7 @@ from measures.api.capacity import urlpatterns as capacity_urls
 from measures.api.financials import urlpatterns as financial_urls
 from measures.api.imports import FinancialImportViewSet, MeasureImportViewSet
 from measures.api.kpis import urlpatterns as kpi_urls
+from measures.api.milestones import urlpatterns as milestone_urls
 from measures.api.stages import MeasureViewSet
 from measures.models import MeasurePackage
 
@@ -39,4 +40,5 @@ urlpatterns = [
     path("orgs/<slug:org_slug>/", include(financial_urls)),
     path("orgs/<slug:org_slug>/", include(kpi_urls)),
     path("orgs/<slug:org_slug>/", include(capacity_urls)),
+    path("orgs/<slug:org_slug>/", include(milestone_urls)),
 ]

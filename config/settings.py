@@ -183,6 +183,15 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not HTTPS_ONLY
 MEDIA_ROOT = Path(env.get_str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
+# Milestone evidence: the largest file accepted, and the kinds of file accepted (by extension;
+# each extension's content types are fixed in measures.services.evidence).
+THROUGHLINE_EVIDENCE_MAX_BYTES = env.get_int(
+    "THROUGHLINE_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024, minimum=1
+)
+THROUGHLINE_EVIDENCE_EXTENSIONS = env.get_list(
+    "THROUGHLINE_EVIDENCE_EXTENSIONS",
+    default=["pdf", "png", "jpg", "xlsx", "docx", "csv", "txt", "msg", "eml"],
+)
 
 # E-mail: console by default; EMAIL_BACKEND and EMAIL_* select a real server.
 EMAIL_BACKEND = env.get_str(

@@ -8,4 +8,12 @@ class MeasuresConfig(AppConfig):
     def ready(self) -> None:
         # Gate criteria, field rules and stage hooks register themselves when their modules
         # load (measures.gates).
-        from measures.services import capacity, fields, financials, kpis, stages  # noqa: F401
+        from measures.services import (  # noqa: F401
+            capacity,
+            fields,
+            financials,
+            kpis,
+            milestones,
+            stages,
+            status,
+        )

@@ -6,9 +6,18 @@ from measures.views.capacity import CapacityView, MeasureCapacityView
 from measures.views.financials import ActualValidateView, MeasureFinancialsView
 from measures.views.imports import FinancialsImportView, MeasureImportView
 from measures.views.kpis import MeasureKpisView
+from measures.views.milestones import (
+    EvidenceDownloadView,
+    MeasureMilestonesView,
+    MilestoneDeleteView,
+    MilestoneDoneView,
+    MilestoneEditView,
+    MilestoneEvidenceView,
+)
 from measures.views.mine import MyMeasuresView
 from measures.views.settings import MeasureSettingsView
 from measures.views.stages import MeasureDetailView, MeasureTransitionView
+from measures.views.status import MeasureStatusView
 
 urlpatterns = [
     path("measures/import/", MeasureImportView.as_view(), name="measure-import"),
@@ -49,4 +58,35 @@ urlpatterns = [
         MeasureCapacityView.as_view(),
         name="measure-capacity",
     ),
+    path(
+        "measures/<int:pk>/milestones/",
+        MeasureMilestonesView.as_view(),
+        name="measure-milestones",
+    ),
+    path(
+        "measures/<int:pk>/milestones/<int:milestone_id>/edit/",
+        MilestoneEditView.as_view(),
+        name="measure-milestone-edit",
+    ),
+    path(
+        "measures/<int:pk>/milestones/<int:milestone_id>/done/",
+        MilestoneDoneView.as_view(),
+        name="measure-milestone-done",
+    ),
+    path(
+        "measures/<int:pk>/milestones/<int:milestone_id>/delete/",
+        MilestoneDeleteView.as_view(),
+        name="measure-milestone-delete",
+    ),
+    path(
+        "measures/<int:pk>/milestones/<int:milestone_id>/evidence/",
+        MilestoneEvidenceView.as_view(),
+        name="measure-milestone-evidence",
+    ),
+    path(
+        "measures/<int:pk>/evidence/<int:evidence_id>/",
+        EvidenceDownloadView.as_view(),
+        name="measure-evidence-download",
+    ),
+    path("measures/<int:pk>/status/", MeasureStatusView.as_view(), name="measure-status"),
 ]

@@ -19,6 +19,12 @@ from measures.models.hierarchy import (
     MeasureUserPermission,
 )
 from measures.models.kpis import Direction, Kpi, KpiValue, ReviewFrequency
+from measures.models.milestones import (
+    ImplementationStatus,
+    Milestone,
+    MilestoneEvidence,
+    StatusReport,
+)
 from measures.models.settings import DEFAULT_CATEGORIES, GateSettings, ImpactType, MeasureCategory
 from measures.models.stages import DOI_ORDER, DoI
 
@@ -35,6 +41,7 @@ __all__ = [
     "FinancialSettings",
     "GateSettings",
     "ImpactType",
+    "ImplementationStatus",
     "Kpi",
     "KpiValue",
     "Line",
@@ -46,8 +53,11 @@ __all__ = [
     "MeasurePackageUserPermission",
     "MeasurePotential",
     "MeasureUserPermission",
+    "Milestone",
+    "MilestoneEvidence",
     "PotentialStatus",
     "ReviewFrequency",
     "Scenario",
+    "StatusReport",
     "Validation",
 ]

@@ -102,6 +102,9 @@ class Measure(HierarchyNode):
     # Where a measure on hold goes back to when resumed.
     doi_before_hold = models.CharField(max_length=20, choices=DoI.choices, blank=True)
     cancel_reason = models.TextField(blank=True)
+    # The start and end dates as frozen on entering Decided (null before).
+    baseline_start_date = models.DateField(null=True, blank=True)
+    baseline_end_date = models.DateField(null=True, blank=True)
 
     class Meta(HierarchyNode.Meta):
         constraints = [

@@ -33,7 +33,7 @@ from config.wsgi import application
 from governance.models import AuditEvent, Role
 from governance.services.hierarchy import node_archive
 from governance.services.tokens import token_issue
-from measures.models import CapacityPerson, Kpi, Measure, MeasurePackage
+from measures.models import CapacityPerson, Kpi, Measure, MeasurePackage, Milestone
 from tests.factories import (
     BusinessUnitFactory,
     FunctionFactory,
@@ -163,6 +163,11 @@ def flatmap_path_parameters(
     if not path_parameters or "id" not in path_parameters or level is None:
         return st.just(path_parameters)
     real = _real_or(path_parameters["id"], level[0])
+    if "milestone_id" in path_parameters:
+        milestone = _real_or(path_parameters["milestone_id"], "milestone")
+        return st.tuples(real, milestone).map(
+            lambda ids: {**path_parameters, "id": ids[0], "milestone_id": ids[1]}
+        )
     return real.map(lambda pk: {**path_parameters, "id": pk})
 
 
@@ -193,8 +198,9 @@ def flatmap_headers(
 
 
 @pytest.fixture
-def tenant(db: None) -> Iterator[Tenant]:
+def tenant(db: None, settings: Any, tmp_path: Any) -> Iterator[Tenant]:
     """An organization with three branches of the hierarchy, one archived, and a write token."""
+    settings.MEDIA_ROOT = tmp_path  # evidence files uploaded by the run
     # The WSGI handler closes the connection after each request, which would end the test's
     # transaction; Django's own test client disconnects the same receiver.
     signals.request_started.disconnect(close_old_connections)
@@ -237,6 +243,11 @@ def _populate(tenant: Tenant) -> Tenant:
     tenant.ids["kpi"] = [
         Kpi.objects.create(
             organization=org, measure=measures[0], name="Scrap", direction="lower", target=2
+        ).pk
+    ]
+    tenant.ids["milestone"] = [
+        Milestone.objects.create(
+            organization=org, measure=measures[0], title="Pilot", due_date=dt.date.today()
         ).pk
     ]
     return tenant
@@ -283,6 +294,12 @@ def test_operation_refuses_callers_without_valid_credentials(
         path_parameters["id"] = _known(level[0])[0]
         if level[1]:
             body[level[1]] = body["parent"] = _known(level[1])[0]
+    path_parameters["milestone_id"] = _known("milestone")[0]
+    path, month = operation.path, f"{dt.date.today():%Y-%m}"
+    if "/milestones/" in path or path.endswith("/status-reports/"):
+        # A milestone's fields; a status report's month and status.
+        body = {"title": "Anonymous", "due_date": f"{dt.date.today()}", "period": month}
+        body["status"] = "on_track"
     media_type = None
     if operation.body:
         media_types = [alternative.media_type for alternative in operation.body]
@@ -293,9 +310,10 @@ def test_operation_refuses_callers_without_valid_credentials(
         assert package is not None
         sheet = f"code,package,title\nANON-1,{package.code},Anonymous\n".encode()
         body = {"file": sheet, "dry_run": "true"}
+        if path.endswith("/evidence/"):
+            body = {"file": b"proof of the milestone", "name": "proof.txt"}
     # Financial operations take their own bodies; validating is a controller's, not the lead's
     # whose token this is, so a valid call there is refused for the role (403), not the token.
-    path, month = operation.path, f"{dt.date.today():%Y-%m}"
     if path.endswith("/imports/financials/"):
         # The financials import: one forecast of a measure the token's lead may change, checked.
         measure = Measure.objects.for_org(tenant.organization_id).get(pk=_known("measure")[0])

@@ -12,6 +12,7 @@ here), ``login`` (redirect to the login page), ``401``, ``403`` and ``404``.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
@@ -135,6 +136,23 @@ ROUTES: dict[str, Route] = {
     "api:capacity-availability": Route({"GET": "view", "POST": "administer"}, api=True),
     "api:capacity-overallocations": Route({"GET": "view"}, api=True),
     "api:measure-effort": Route({"GET": "view", "PUT": "change"}, "measure", True),
+    # Milestones and evidence: who may contribute to the measure writes (see CONTRIBUTES).
+    "measure-milestones": Route({"GET": "view", "POST": "contribute"}, "measure"),
+    "measure-milestone-edit": Route({"GET": "contribute", "POST": "contribute"}, "measure"),
+    "measure-milestone-done": Route({"POST": "contribute"}, "measure"),
+    "measure-milestone-delete": Route({"POST": "contribute"}, "measure"),
+    "measure-milestone-evidence": Route({"POST": "contribute"}, "measure"),
+    "measure-evidence-download": Route({"GET": "view"}, "measure"),
+    "api:measure-milestones": Route({"GET": "view", "POST": "contribute"}, "measure", True),
+    "api:measure-milestone-detail": Route(
+        {"GET": "view", "PUT": "contribute", "PATCH": "contribute", "DELETE": "contribute"},
+        "measure",
+        True,
+    ),
+    "api:measure-milestone-evidence": Route({"POST": "contribute"}, "measure", True),
+    # Status reports: the measure's owner (or who changes it) reports.
+    "measure-status": Route({"GET": "view", "POST": "change"}, "measure"),
+    "api:measure-status-reports": Route({"GET": "view", "POST": "change"}, "measure", True),
 }
 # The Django admin is for staff only and is covered as one rule (see test_admin_is_staff_only).
 COVERED_NAMESPACES = ("admin:",)
@@ -197,7 +215,8 @@ VALIDATES: dict[str, frozenset[str]] = {
     "controller": frozenset({"in"}),
     "admin": frozenset({"in", "out"}),
 }
-# Who contributes (KPIs): contributors, leads and admins by role, the owner on their measure.
+# Who contributes (KPIs, milestones): contributors, leads and admins by role, the owner on
+# their measure.
 CONTRIBUTES: dict[str, frozenset[str]] = {
     "contributor": frozenset({"in"}),
     "owner": frozenset({"in"}),
@@ -247,6 +266,11 @@ def expected(persona: str, route: Route, scope: str, method: str) -> str:
     if scope == "tenant":
         return "404"
     allowed = MAY[persona][scope] | OWNED.get(persona, {}).get((route.level, scope), frozenset())
+    if action == "contribute":
+        if "view" not in allowed:
+            return "404"
+        may = "change" in allowed or scope in CONTRIBUTES.get(persona, frozenset())
+        return "ok" if may else "403"
     if route.methods.get("GET") == "financials" or action == "validate":
         # Financial routes exist only for who sees the measure's financials.
         if scope not in FINANCIALS.get(persona, frozenset()):
@@ -256,8 +280,6 @@ def expected(persona: str, route: Route, scope: str, method: str) -> str:
         return "ok" if action in allowed | {"financials"} else "403"
     if "view" not in allowed:
         return "404"
-    if action == "contribute":
-        return "ok" if scope in CONTRIBUTES.get(persona, frozenset()) else "403"
     return "ok" if action in allowed else "403"
 
 
@@ -284,6 +306,9 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)
     # The persona's own API token ("in"), a colleague's ("out"), another tenant's ("tenant").
     own_tokens: dict[tuple[str, str], int] = field(default_factory=dict)
+    # A milestone with an evidence file on the measure of each scope.
+    milestones: dict[str, int] = field(default_factory=dict)
+    evidence: dict[str, int] = field(default_factory=dict)
 
     def client(self, persona: str) -> APIClient:
         client = APIClient()
@@ -301,6 +326,35 @@ def subtree(org: Organization, prefix: str) -> dict[str, HierarchyNode]:
     package = MeasurePackageFactory(project=project, code=f"{prefix}-MP")
     measure = MeasureFactory(package=package, code=f"{prefix}-ME")
     return dict(zip(LEVELS, (portfolio, program, project, package, measure), strict=True))
+
+
+def milestone_with_evidence(measure: HierarchyNode) -> tuple[int, int]:
+    from django.core.files.base import ContentFile
+
+    from measures.models import Milestone, MilestoneEvidence
+
+    milestone = Milestone.objects.create(
+        organization_id=measure.organization_id,
+        measure=measure,
+        title="Pilot",
+        due_date=dt.date.today(),
+    )
+    evidence = MilestoneEvidence(
+        organization_id=measure.organization_id,
+        measure=measure,
+        milestone=milestone,
+        original_name="proof.txt",
+        content_type="text/plain",
+        size=5,
+    )
+    evidence.file.save("proof.txt", ContentFile(b"proof"), save=True)
+    return milestone.pk, evidence.pk
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Evidence files of the world go to a scratch folder."""
+    settings.MEDIA_ROOT = tmp_path
 
 
 def build_world() -> World:
@@ -321,6 +375,9 @@ def build_world() -> World:
             direction="lower",
             target=2,
         )
+    for scope in ("in", "out", "tenant"):
+        milestone, evidence = milestone_with_evidence(world.nodes[("measure", scope)])
+        world.milestones[scope], world.evidence[scope] = milestone, evidence
     a, b = world.nodes[("portfolio", "in")], world.nodes[("portfolio", "out")]
     roles = {
         "viewer": (Role.VIEWER, a),
@@ -384,6 +441,10 @@ def url_for(name: str, world: World, scope: str, persona: str) -> str:
             query = f"?role=viewer&level=organization&node={world.org.pk}"
     elif route.level is not None:
         kwargs["pk"] = world.nodes[(route.level, scope)].pk
+    if "milestone_id" in pattern_kwargs:
+        kwargs["milestone_id"] = world.milestones[scope]
+    if "evidence_id" in pattern_kwargs:
+        kwargs["evidence_id"] = world.evidence[scope]
     return reverse(name, kwargs=kwargs) + query
 
 

@@ -176,6 +176,32 @@ def kpi_and_capacity_rows_seed(organization: Any, measure: Any) -> None:
     )
 
 
+def milestone_rows_seed(organization: Any, measure: Any) -> None:
+    from measures.models import Milestone, MilestoneEvidence, StatusReport
+
+    today = dt.date.today()
+    milestone = Milestone.objects.create(
+        organization=organization, measure=measure, title="Pilot", due_date=today
+    )
+    MilestoneEvidence.objects.create(
+        organization=organization,
+        measure=measure,
+        milestone=milestone,
+        file="evidence/seed.pdf",
+        original_name="seed.pdf",
+        content_type="application/pdf",
+        size=1,
+    )
+    StatusReport.objects.create(
+        organization=organization,
+        measure=measure,
+        period=today.replace(day=1),
+        status="on_track",
+        suggested_status="on_track",
+        reported_at=timezone.now(),
+    )
+
+
 @pytest.fixture
 def two_tenants(personas: Any) -> Any:
     """At least one row in each seeded tenant table, for both organizations of ``personas``."""
@@ -197,6 +223,7 @@ def two_tenants(personas: Any) -> Any:
         ForumMember.objects.create(organization=organization, forum=forum, user=admin)
         financial_rows_seed(organization, measure)
         kpi_and_capacity_rows_seed(organization, measure)
+        milestone_rows_seed(organization, measure)
         # A token, and the audit event of its issue.
         token_issue(user=admin, organization=organization, name="ERP", by=admin)
         # A role grant (group table) and a direct permission (user table) on every kind of node.

@@ -8,7 +8,7 @@ from typing import Any
 
 from governance.models import Organization
 from measures.fiscal import add_months, fiscal_year_start
-from measures.models import FinancialEntry, Line, Measure, MeasureCategory, Scenario
+from measures.models import FinancialEntry, Line, Measure, MeasureCategory, Milestone, Scenario
 from measures.services.fields import category_seed_defaults
 from measures.services.financials import actuals_validate, financials_upsert
 from tests.factories import (
@@ -64,7 +64,20 @@ def detailed_ready(org: Organization, owner: Any, sponsor: Any, controller: Any)
         evidence_requirements="Signed scrap report per month.",
     )
     plan_add(measure)
+    milestone_done_add(measure)
     return measure
+
+
+def milestone_done_add(measure: Measure, title: str = "Kick-off held") -> Milestone:
+    """A milestone done today (→ Detailed needs one; → Implemented needs every one done)."""
+    today = dt.date.today()
+    return Milestone.objects.create(
+        organization_id=measure.organization_id,
+        measure=measure,
+        title=title,
+        due_date=today,
+        completed_on=today,
+    )
 
 
 def actual_validated(measure: Measure, owner: Any, controller: Any) -> None:
