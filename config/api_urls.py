@@ -8,6 +8,7 @@ from governance.api.views import OrganizationViewSet
 from governance.models import Portfolio, Program, Project
 from measures.api.financials import urlpatterns as financial_urls
 from measures.api.imports import MeasureImportViewSet
+from measures.api.risks import urlpatterns as risk_urls
 from measures.api.stages import MeasureViewSet
 from measures.models import MeasurePackage
 
@@ -30,4 +31,5 @@ urlpatterns = [
     ),
     path("orgs/<slug:org_slug>/", include(router.urls)),
     path("orgs/<slug:org_slug>/", include(financial_urls)),
+    path("orgs/<slug:org_slug>/", include(risk_urls)),
 ]

@@ -8,4 +8,10 @@ class MeasuresConfig(AppConfig):
     def ready(self) -> None:
         # Gate criteria, field rules and stage hooks register themselves when their modules
         # load (measures.gates).
-        from measures.services import fields, financials, stages  # noqa: F401
+        from measures.services import (  # noqa: F401
+            dependencies,
+            fields,
+            financials,
+            risks,
+            stages,
+        )

@@ -5,6 +5,7 @@ from measures.models import Measure, MeasurePackage
 from measures.views.financials import ActualValidateView, MeasureFinancialsView
 from measures.views.imports import MeasureImportView
 from measures.views.mine import MyMeasuresView
+from measures.views.risks import MeasureDependenciesView, MeasureRisksView
 from measures.views.stages import MeasureDetailView, MeasureTransitionView
 
 urlpatterns = [
@@ -36,5 +37,11 @@ urlpatterns = [
         "measures/<int:pk>/financials/validate/",
         ActualValidateView.as_view(),
         name="measure-financials-validate",
+    ),
+    path("measures/<int:pk>/risks/", MeasureRisksView.as_view(), name="measure-risks"),
+    path(
+        "measures/<int:pk>/dependencies/",
+        MeasureDependenciesView.as_view(),
+        name="measure-dependencies",
     ),
 ]

@@ -17,12 +17,21 @@ from measures.models.hierarchy import (
     MeasurePackageUserPermission,
     MeasureUserPermission,
 )
+from measures.models.risks import (
+    ACTIVE_RISK,
+    DependencyType,
+    MeasureDependency,
+    Risk,
+    RiskStatus,
+)
 from measures.models.settings import DEFAULT_CATEGORIES, GateSettings, ImpactType, MeasureCategory
 from measures.models.stages import DOI_ORDER, DoI
 
 __all__ = [
+    "ACTIVE_RISK",
     "DEFAULT_CATEGORIES",
     "DOI_ORDER",
+    "DependencyType",
     "DoI",
     "FinancialEntry",
     "FinancialSettings",
@@ -31,6 +40,7 @@ __all__ = [
     "Line",
     "Measure",
     "MeasureCategory",
+    "MeasureDependency",
     "MeasureGroupPermission",
     "MeasurePackage",
     "MeasurePackageGroupPermission",
@@ -38,6 +48,8 @@ __all__ = [
     "MeasurePotential",
     "MeasureUserPermission",
     "PotentialStatus",
+    "Risk",
+    "RiskStatus",
     "Scenario",
     "Validation",
 ]

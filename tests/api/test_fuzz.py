@@ -33,7 +33,7 @@ from config.wsgi import application
 from governance.models import AuditEvent, Role
 from governance.services.hierarchy import node_archive
 from governance.services.tokens import token_issue
-from measures.models import MeasurePackage
+from measures.models import MeasureDependency, MeasurePackage, Risk
 from tests.factories import (
     BusinessUnitFactory,
     FunctionFactory,
@@ -63,7 +63,11 @@ REFERENCES = {
     "controller": "member",
     "function": "function",
     "business_unit": "business_unit",
+    "predecessor": "measure",
+    "successor": "measure",
 }
+# Path parameters naming a row below a measure, and the kind of row.
+CHILD_PARAMETERS = {"risk_pk": "risk"}
 CODES = st.from_regex(r"[A-Z][A-Z0-9._-]{0,12}", fullmatch=True)
 
 CONFIG = schemathesis.Config.from_dict(
@@ -158,10 +162,19 @@ def flatmap_path_parameters(
     context: schemathesis.HookContext, path_parameters: dict[str, Any] | None
 ) -> st.SearchStrategy:
     level = _level(context)
-    if not path_parameters or "id" not in path_parameters or level is None:
+    if not path_parameters:
         return st.just(path_parameters)
-    real = _real_or(path_parameters["id"], level[0])
-    return real.map(lambda pk: {**path_parameters, "id": pk})
+    kinds = {name: kind for name, kind in CHILD_PARAMETERS.items() if name in path_parameters}
+    if "id" in path_parameters:
+        if level is not None:
+            kinds["id"] = level[0]
+        elif context.operation is not None and "/dependencies/" in context.operation.path:
+            kinds["id"] = "dependency"
+    if not kinds:
+        return st.just(path_parameters)
+    return st.fixed_dictionaries(
+        {name: _real_or(path_parameters[name], kind) for name, kind in kinds.items()}
+    ).map(lambda chosen: {**path_parameters, **chosen})
 
 
 @schema.hook
@@ -229,6 +242,17 @@ def _populate(tenant: Tenant) -> Tenant:
     tenant.ids["member"] = [lead.pk, owner.pk]
     tenant.ids["function"] = [FunctionFactory(organization=org).pk]
     tenant.ids["business_unit"] = [BusinessUnitFactory(organization=org).pk]
+    # Written directly: the credentials test counts the audit events of the services.
+    tenant.ids["risk"] = [
+        Risk.objects.create(
+            organization=org, measure=measures[0], title="Fuzz", probability=2, impact=3
+        ).pk
+    ]
+    tenant.ids["dependency"] = [
+        MeasureDependency.objects.create(
+            organization=org, predecessor=measures[1], successor=measures[2]
+        ).pk
+    ]
     return tenant
 
 
@@ -273,6 +297,13 @@ def test_operation_refuses_callers_without_valid_credentials(
         path_parameters["id"] = _known(level[0])[0]
         if level[1]:
             body[level[1]] = body["parent"] = _known(level[1])[0]
+    path_parameters["risk_pk"] = _known("risk")[0]
+    if "/dependencies/" in operation.path:
+        path_parameters["id"] = _known("dependency")[0]
+        # The first measure waits for the second: no cycle, no duplicate.
+        body = {"predecessor": _known("measure")[1], "successor": _known("measure")[0]}
+    if "/risks/" in operation.path:
+        body = {"title": "Anonymous", "probability": 2, "impact": 3}
     media_type = None
     if operation.body:
         media_types = [alternative.media_type for alternative in operation.body]

@@ -57,6 +57,9 @@ class Route:
     creates: str | None = None  # collection routes that create a node of this level
     answer: str | None = None  # the same answer for everyone
     own: bool = False  # the object is the user's own (a token): anyone else's is 404
+    # A row below the measure of ``level`` named in the URL too: "risk" (``risk_pk``, a risk of
+    # that measure) or "dependency" (``pk``, an edge whose successor is that measure).
+    child: str | None = None
 
 
 def node_routes() -> dict[str, Route]:
@@ -112,6 +115,19 @@ ROUTES: dict[str, Route] = {
     "api:measure-financials-validate": Route({"POST": "validate"}, "measure", True),
     "api:financials-bulk": Route({"POST": "change"}, api=True),
     "api:rollups": Route({"GET": "view"}, api=True),
+    # Risks and dependencies: reading follows the measure, writing needs change on it (on the
+    # successor for a dependency).
+    "measure-risks": Route({"GET": "view", "POST": "change"}, "measure"),
+    "measure-dependencies": Route({"GET": "view", "POST": "change"}, "measure"),
+    "api:measure-risks": Route({"GET": "view", "POST": "change"}, "measure", True),
+    "api:measure-risk-detail": Route(
+        {"GET": "view", "PUT": "change", "PATCH": "change", "DELETE": "change"},
+        "measure",
+        True,
+        child="risk",
+    ),
+    "api:dependency-list": Route({"GET": "view", "POST": "change"}, api=True),
+    "api:dependency-detail": Route({"DELETE": "change"}, "measure", True, child="dependency"),
 }
 # The Django admin is for staff only and is covered as one rule (see test_admin_is_staff_only).
 COVERED_NAMESPACES = ("admin:",)
@@ -250,6 +266,8 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)
     # The persona's own API token ("in"), a colleague's ("out"), another tenant's ("tenant").
     own_tokens: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Rows below a measure made for routes that name them: (kind, measure id) → row id.
+    children: dict[tuple[str, int], int] = field(default_factory=dict)
 
     def client(self, persona: str) -> APIClient:
         client = APIClient()
@@ -341,9 +359,37 @@ def url_for(name: str, world: World, scope: str, persona: str) -> str:
         kwargs["user_pk"] = member.pk  # type: ignore[attr-defined]
         if name == "member-revoke":
             query = f"?role=viewer&level=organization&node={world.org.pk}"
+    elif route.child is not None:
+        kwargs.update(child_kwargs(world, route.child, world.nodes[(route.level, scope)]))
     elif route.level is not None:
         kwargs["pk"] = world.nodes[(route.level, scope)].pk
     return reverse(name, kwargs=kwargs) + query
+
+
+def child_kwargs(world: World, child: str, measure: HierarchyNode) -> dict[str, int]:
+    """A risk of the measure, or a dependency on it from a second measure of its package; made
+    once per world (outside the requests' rolled-back transactions)."""
+    from measures.models import MeasureDependency, Risk
+
+    key = (child, measure.pk)
+    if key not in world.children:
+        organization = measure.organization_id
+        if child == "risk":
+            world.children[key] = Risk.objects.create(
+                organization_id=organization,
+                measure=measure,
+                title="Matrix",
+                probability=1,
+                impact=1,
+            ).pk
+        else:
+            before = MeasureFactory(package=measure.package, code=f"{measure.code}-PRE")  # type: ignore[attr-defined]
+            world.children[key] = MeasureDependency.objects.create(
+                organization_id=organization, predecessor=before, successor=measure
+            ).pk
+    if child == "risk":
+        return {"pk": measure.pk, "risk_pk": world.children[key]}
+    return {"pk": world.children[key]}
 
 
 def _pattern_kwargs(name: str) -> set[str]:

@@ -161,6 +161,18 @@ def financial_rows_seed(organization: Any, measure: Any) -> None:
     FinancialSettings.objects.create(organization=organization)
 
 
+def risk_rows_seed(organization: Any, measure: Any) -> None:
+    from measures.models import MeasureDependency, Risk
+
+    Risk.objects.create(
+        organization=organization, measure=measure, title="Risk", probability=1, impact=1
+    )
+    before = MeasureFactory(package=measure.package)
+    MeasureDependency.objects.create(
+        organization=organization, predecessor=before, successor=measure
+    )
+
+
 @pytest.fixture
 def two_tenants(personas: Any) -> Any:
     """At least one row in each seeded tenant table, for both organizations of ``personas``."""
@@ -181,6 +193,7 @@ def two_tenants(personas: Any) -> Any:
         )
         ForumMember.objects.create(organization=organization, forum=forum, user=admin)
         financial_rows_seed(organization, measure)
+        risk_rows_seed(organization, measure)
         # A token, and the audit event of its issue.
         token_issue(user=admin, organization=organization, name="ERP", by=admin)
         # A role grant (group table) and a direct permission (user table) on every kind of node.
