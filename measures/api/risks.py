@@ -21,8 +21,12 @@ from rest_framework.response import Response
 from governance.api.base import OrgScopedViewSet
 from governance.api.hierarchy import IdFilter, MemberField
 from measures.models import DependencyType, Measure, MeasureDependency, Risk, RiskStatus
-from measures.services.dependencies import dependency_create, dependency_delete
-from measures.services.risks import risk_create, risk_delete, risk_update
+from measures.services.dependencies import (
+    dependency_create,
+    dependency_delete,
+    no_dependencies_set,
+)
+from measures.services.risks import no_material_risk_set, risk_create, risk_delete, risk_update
 
 
 class RiskSerializer(serializers.ModelSerializer):
@@ -238,7 +242,66 @@ class DependenciesViewSet(OrgScopedViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class StatementsSerializer(serializers.Serializer):
+    no_material_risk = serializers.BooleanField(
+        required=False, help_text="Risks were assessed and none is material."
+    )
+    no_dependencies = serializers.BooleanField(
+        required=False, help_text="The measure depends on no other measure and none on it."
+    )
+
+
+class MeasureStatementsViewSet(OrgScopedViewSet):
+    """The owner's statements on a measure: no material risk, no dependencies."""
+
+    queryset_model = Measure
+    pagination_class = None
+
+    def measure(self) -> Measure:
+        found = self.restricted(Measure.objects.all()).filter(pk=self.kwargs["pk"]).first()
+        if found is None:
+            raise exceptions.NotFound()
+        return found
+
+    @staticmethod
+    def _answer(measure: Measure) -> Response:
+        return Response(
+            {
+                "no_material_risk": measure.no_material_risk,
+                "no_dependencies": measure.no_dependencies,
+            }
+        )
+
+    @extend_schema(tags=TAGS, responses=StatementsSerializer)
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._answer(self.measure())
+
+    @extend_schema(tags=TAGS, request=StatementsSerializer, responses=StatementsSerializer)
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """State (or withdraw) either statement; refused (400) while open risks, or
+        dependencies, say otherwise."""
+        measure = self.measure()
+        self.confirm(measure, "change")
+        payload = StatementsSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        if "no_material_risk" in data:
+            measure = no_material_risk_set(
+                measure=measure, value=data["no_material_risk"], by=request.user
+            )
+        if "no_dependencies" in data:
+            measure = no_dependencies_set(
+                measure=measure, value=data["no_dependencies"], by=request.user
+            )
+        return self._answer(measure)
+
+
 urlpatterns = [
+    path(
+        "measures/<int:pk>/statements/",
+        MeasureStatementsViewSet.as_view({"get": "retrieve", "put": "update"}),
+        name="measure-statements",
+    ),
     path(
         "measures/<int:pk>/risks/",
         MeasureRisksViewSet.as_view({"get": "list", "post": "create"}),

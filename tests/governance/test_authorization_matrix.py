@@ -126,6 +126,7 @@ ROUTES: dict[str, Route] = {
         True,
         child="risk",
     ),
+    "api:measure-statements": Route({"GET": "view", "PUT": "change"}, "measure", True),
     "api:dependency-list": Route({"GET": "view", "POST": "change"}, api=True),
     "api:dependency-detail": Route({"DELETE": "change"}, "measure", True, child="dependency"),
 }

@@ -303,3 +303,21 @@ def test_api_access(personas, measure, api_as):
     assert viewer.patch(api_url(measure, risk), {"title": "C"}, format="json").status_code == 403
     assert viewer.delete(api_url(measure, risk)).status_code == 403
     assert risks(measure).count() == 1 and fresh_risk(risk).title == "A"
+
+
+def test_api_statements_follow_the_same_rules(personas, measure, api_as):
+    url = f"/api/v1/orgs/acme/measures/{measure.pk}/statements/"
+    api = api_as(personas.owner)
+    assert api.get(url).json() == {"no_material_risk": False, "no_dependencies": False}
+    risk = risk_create(measure=measure, by=personas.owner, title="Open", probability=1, impact=1)
+    refused = api.put(url, {"no_material_risk": True}, format="json")
+    assert refused.status_code == 400
+    assert "still has open risks" in refused.json()["errors"]["no_material_risk"][0]
+    risk_update(risk=risk, by=personas.owner, status="closed")
+    answer = api.put(url, {"no_material_risk": True, "no_dependencies": True}, format="json")
+    assert answer.json() == {"no_material_risk": True, "no_dependencies": True}
+    assert (
+        api_as(personas.viewer).put(url, {"no_dependencies": False}, format="json").status_code
+        == 403
+    )
+    assert fresh(measure).no_dependencies is True
