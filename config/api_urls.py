@@ -11,6 +11,7 @@ from measures.api.financials import urlpatterns as financial_urls
 from measures.api.imports import FinancialImportViewSet, MeasureImportViewSet
 from measures.api.kpis import urlpatterns as kpi_urls
 from measures.api.milestones import urlpatterns as milestone_urls
+from measures.api.risks import urlpatterns as risk_urls
 from measures.api.stages import MeasureViewSet
 from measures.models import MeasurePackage
 
@@ -41,4 +42,5 @@ urlpatterns = [
     path("orgs/<slug:org_slug>/", include(kpi_urls)),
     path("orgs/<slug:org_slug>/", include(capacity_urls)),
     path("orgs/<slug:org_slug>/", include(milestone_urls)),
+    path("orgs/<slug:org_slug>/", include(risk_urls)),
 ]

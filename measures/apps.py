@@ -10,10 +10,12 @@ class MeasuresConfig(AppConfig):
         # load (measures.gates).
         from measures.services import (  # noqa: F401
             capacity,
+            dependencies,
             fields,
             financials,
             kpis,
             milestones,
+            risks,
             stages,
             status,
         )

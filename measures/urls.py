@@ -15,6 +15,7 @@ from measures.views.milestones import (
     MilestoneEvidenceView,
 )
 from measures.views.mine import MyMeasuresView
+from measures.views.risks import MeasureDependenciesView, MeasureRisksView
 from measures.views.settings import MeasureSettingsView
 from measures.views.stages import MeasureDetailView, MeasureTransitionView
 from measures.views.status import MeasureStatusView
@@ -89,4 +90,10 @@ urlpatterns = [
         name="measure-evidence-download",
     ),
     path("measures/<int:pk>/status/", MeasureStatusView.as_view(), name="measure-status"),
+    path("measures/<int:pk>/risks/", MeasureRisksView.as_view(), name="measure-risks"),
+    path(
+        "measures/<int:pk>/dependencies/",
+        MeasureDependenciesView.as_view(),
+        name="measure-dependencies",
+    ),
 ]

@@ -25,15 +25,24 @@ from measures.models.milestones import (
     MilestoneEvidence,
     StatusReport,
 )
+from measures.models.risks import (
+    ACTIVE_RISK,
+    DependencyType,
+    MeasureDependency,
+    Risk,
+    RiskStatus,
+)
 from measures.models.settings import DEFAULT_CATEGORIES, GateSettings, ImpactType, MeasureCategory
 from measures.models.stages import DOI_ORDER, DoI
 
 __all__ = [
+    "ACTIVE_RISK",
     "DEFAULT_CATEGORIES",
     "DOI_ORDER",
     "MONTH_HOURS",
     "Availability",
     "CapacityPerson",
+    "DependencyType",
     "Direction",
     "DoI",
     "Effort",
@@ -47,6 +56,7 @@ __all__ = [
     "Line",
     "Measure",
     "MeasureCategory",
+    "MeasureDependency",
     "MeasureGroupPermission",
     "MeasurePackage",
     "MeasurePackageGroupPermission",
@@ -57,6 +67,8 @@ __all__ = [
     "MilestoneEvidence",
     "PotentialStatus",
     "ReviewFrequency",
+    "Risk",
+    "RiskStatus",
     "Scenario",
     "StatusReport",
     "Validation",

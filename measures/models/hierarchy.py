@@ -52,8 +52,6 @@ class Measure(HierarchyNode):
         "expected_outcome",
         "evidence_requirements",
         "closure_criteria",
-        "no_material_risk",
-        "no_dependencies",
     )
 
     portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="+")
@@ -91,6 +89,8 @@ class Measure(HierarchyNode):
         blank=True, help_text="What evidence proves each milestone and the benefit."
     )
     closure_criteria = models.TextField(blank=True, help_text="When the measure counts as closed.")
+    # The two statements below are set only through their services (measures.services.risks and
+    # .dependencies), which refuse them while risks or dependencies say otherwise.
     no_material_risk = models.BooleanField(
         default=False, help_text="Risks were assessed and none is material."
     )

@@ -33,7 +33,15 @@ from config.wsgi import application
 from governance.models import AuditEvent, Role
 from governance.services.hierarchy import node_archive
 from governance.services.tokens import token_issue
-from measures.models import CapacityPerson, Kpi, Measure, MeasurePackage, Milestone
+from measures.models import (
+    CapacityPerson,
+    Kpi,
+    Measure,
+    MeasureDependency,
+    MeasurePackage,
+    Milestone,
+    Risk,
+)
 from tests.factories import (
     BusinessUnitFactory,
     FunctionFactory,
@@ -65,7 +73,11 @@ REFERENCES = {
     "function": "function",
     "business_unit": "business_unit",
     "measure": "measure",
+    "predecessor": "measure",
+    "successor": "measure",
 }
+# Path parameters naming a row below a measure, and the kind of row.
+CHILD_PARAMETERS = {"risk_pk": "risk", "milestone_id": "milestone"}
 CODES = st.from_regex(r"[A-Z][A-Z0-9._-]{0,12}", fullmatch=True)
 
 CONFIG = schemathesis.Config.from_dict(
@@ -160,15 +172,19 @@ def flatmap_path_parameters(
     context: schemathesis.HookContext, path_parameters: dict[str, Any] | None
 ) -> st.SearchStrategy:
     level = _level(context)
-    if not path_parameters or "id" not in path_parameters or level is None:
+    if not path_parameters:
         return st.just(path_parameters)
-    real = _real_or(path_parameters["id"], level[0])
-    if "milestone_id" in path_parameters:
-        milestone = _real_or(path_parameters["milestone_id"], "milestone")
-        return st.tuples(real, milestone).map(
-            lambda ids: {**path_parameters, "id": ids[0], "milestone_id": ids[1]}
-        )
-    return real.map(lambda pk: {**path_parameters, "id": pk})
+    kinds = {name: kind for name, kind in CHILD_PARAMETERS.items() if name in path_parameters}
+    if "id" in path_parameters:
+        if level is not None:
+            kinds["id"] = level[0]
+        elif context.operation is not None and "/dependencies/" in context.operation.path:
+            kinds["id"] = "dependency"
+    if not kinds:
+        return st.just(path_parameters)
+    return st.fixed_dictionaries(
+        {name: _real_or(path_parameters[name], kind) for name, kind in kinds.items()}
+    ).map(lambda chosen: {**path_parameters, **chosen})
 
 
 @schema.hook
@@ -250,6 +266,17 @@ def _populate(tenant: Tenant) -> Tenant:
             organization=org, measure=measures[0], title="Pilot", due_date=dt.date.today()
         ).pk
     ]
+    # Written directly: the credentials test counts the audit events of the services.
+    tenant.ids["risk"] = [
+        Risk.objects.create(
+            organization=org, measure=measures[0], title="Fuzz", probability=2, impact=3
+        ).pk
+    ]
+    tenant.ids["dependency"] = [
+        MeasureDependency.objects.create(
+            organization=org, predecessor=measures[1], successor=measures[2]
+        ).pk
+    ]
     return tenant
 
 
@@ -300,6 +327,15 @@ def test_operation_refuses_callers_without_valid_credentials(
         # A milestone's fields; a status report's month and status.
         body = {"title": "Anonymous", "due_date": f"{dt.date.today()}", "period": month}
         body["status"] = "on_track"
+    path_parameters["risk_pk"] = _known("risk")[0]
+    if "/dependencies/" in operation.path:
+        path_parameters["id"] = _known("dependency")[0]
+        # The first measure waits for the second: no cycle, no duplicate.
+        body = {"predecessor": _known("measure")[1], "successor": _known("measure")[0]}
+    if "/risks/" in operation.path:
+        body = {"title": "Anonymous", "probability": 2, "impact": 3}
+    if operation.path.endswith("/statements/"):
+        body = {"no_dependencies": True}
     media_type = None
     if operation.body:
         media_types = [alternative.media_type for alternative in operation.body]

@@ -59,6 +59,9 @@ class Route:
     creates: str | None = None  # collection routes that create a node of this level
     answer: str | None = None  # the same answer for everyone
     own: bool = False  # the object is the user's own (a token): anyone else's is 404
+    # A row below the measure of ``level`` named in the URL too: "risk" (``risk_pk``, a risk of
+    # that measure) or "dependency" (``pk``, an edge whose successor is that measure).
+    child: str | None = None
 
 
 def node_routes() -> dict[str, Route]:
@@ -153,6 +156,20 @@ ROUTES: dict[str, Route] = {
     # Status reports: the measure's owner (or who changes it) reports.
     "measure-status": Route({"GET": "view", "POST": "change"}, "measure"),
     "api:measure-status-reports": Route({"GET": "view", "POST": "change"}, "measure", True),
+    # Risks and dependencies: reading follows the measure, writing needs change on it (on the
+    # successor for a dependency).
+    "measure-risks": Route({"GET": "view", "POST": "change"}, "measure"),
+    "measure-dependencies": Route({"GET": "view", "POST": "change"}, "measure"),
+    "api:measure-risks": Route({"GET": "view", "POST": "change"}, "measure", True),
+    "api:measure-risk-detail": Route(
+        {"GET": "view", "PUT": "change", "PATCH": "change", "DELETE": "change"},
+        "measure",
+        True,
+        child="risk",
+    ),
+    "api:measure-statements": Route({"GET": "view", "PUT": "change"}, "measure", True),
+    "api:dependency-list": Route({"GET": "view", "POST": "change"}, api=True),
+    "api:dependency-detail": Route({"DELETE": "change"}, "measure", True, child="dependency"),
 }
 # The Django admin is for staff only and is covered as one rule (see test_admin_is_staff_only).
 COVERED_NAMESPACES = ("admin:",)
@@ -309,6 +326,8 @@ class World:
     # A milestone with an evidence file on the measure of each scope.
     milestones: dict[str, int] = field(default_factory=dict)
     evidence: dict[str, int] = field(default_factory=dict)
+    # Rows below a measure made for routes that name them: (kind, measure id) → row id.
+    children: dict[tuple[str, int], int] = field(default_factory=dict)
 
     def client(self, persona: str) -> APIClient:
         client = APIClient()
@@ -439,6 +458,8 @@ def url_for(name: str, world: World, scope: str, persona: str) -> str:
         kwargs["user_pk"] = member.pk  # type: ignore[attr-defined]
         if name == "member-revoke":
             query = f"?role=viewer&level=organization&node={world.org.pk}"
+    elif route.child is not None:
+        kwargs.update(child_kwargs(world, route.child, world.nodes[(route.level, scope)]))
     elif route.level is not None:
         kwargs["pk"] = world.nodes[(route.level, scope)].pk
     if "milestone_id" in pattern_kwargs:
@@ -446,6 +467,32 @@ def url_for(name: str, world: World, scope: str, persona: str) -> str:
     if "evidence_id" in pattern_kwargs:
         kwargs["evidence_id"] = world.evidence[scope]
     return reverse(name, kwargs=kwargs) + query
+
+
+def child_kwargs(world: World, child: str, measure: HierarchyNode) -> dict[str, int]:
+    """A risk of the measure, or a dependency on it from a second measure of its package; made
+    once per world (outside the requests' rolled-back transactions)."""
+    from measures.models import MeasureDependency, Risk
+
+    key = (child, measure.pk)
+    if key not in world.children:
+        organization = measure.organization_id
+        if child == "risk":
+            world.children[key] = Risk.objects.create(
+                organization_id=organization,
+                measure=measure,
+                title="Matrix",
+                probability=1,
+                impact=1,
+            ).pk
+        else:
+            before = MeasureFactory(package=measure.package, code=f"{measure.code}-PRE")  # type: ignore[attr-defined]
+            world.children[key] = MeasureDependency.objects.create(
+                organization_id=organization, predecessor=before, successor=measure
+            ).pk
+    if child == "risk":
+        return {"pk": measure.pk, "risk_pk": world.children[key]}
+    return {"pk": world.children[key]}
 
 
 def _pattern_kwargs(name: str) -> set[str]:

@@ -202,6 +202,18 @@ def milestone_rows_seed(organization: Any, measure: Any) -> None:
     )
 
 
+def risk_rows_seed(organization: Any, measure: Any) -> None:
+    from measures.models import MeasureDependency, Risk
+
+    Risk.objects.create(
+        organization=organization, measure=measure, title="Risk", probability=1, impact=1
+    )
+    before = MeasureFactory(package=measure.package)
+    MeasureDependency.objects.create(
+        organization=organization, predecessor=before, successor=measure
+    )
+
+
 @pytest.fixture
 def two_tenants(personas: Any) -> Any:
     """At least one row in each seeded tenant table, for both organizations of ``personas``."""
@@ -224,6 +236,7 @@ def two_tenants(personas: Any) -> Any:
         financial_rows_seed(organization, measure)
         kpi_and_capacity_rows_seed(organization, measure)
         milestone_rows_seed(organization, measure)
+        risk_rows_seed(organization, measure)
         # A token, and the audit event of its issue.
         token_issue(user=admin, organization=organization, name="ERP", by=admin)
         # A role grant (group table) and a direct permission (user table) on every kind of node.

@@ -62,6 +62,8 @@ def detailed_ready(org: Organization, owner: Any, sponsor: Any, controller: Any)
         business_unit=BusinessUnitFactory(organization=org),
         function=FunctionFactory(organization=org),
         evidence_requirements="Signed scrap report per month.",
+        no_material_risk=True,
+        no_dependencies=True,
     )
     plan_add(measure)
     milestone_done_add(measure)
