@@ -273,7 +273,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # One name for the Degree of Implementation wherever it appears (doi, to, doi_before_hold).
-    "ENUM_NAME_OVERRIDES": {"DegreeOfImplementation": "measures.models.stages.DoI"},
+    # Choice sets named after what they are, not after the field that happens to hold them.
+    "ENUM_NAME_OVERRIDES": {
+        "DegreeOfImplementation": "measures.models.stages.DoI",
+        "ImplementationStatus": "measures.models.milestones.ImplementationStatus",
+        "RiskStatus": "measures.models.risks.RiskStatus",
+        "PotentialStatus": "measures.models.financials.PotentialStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "governance.api.schema.postprocess_error_responses",

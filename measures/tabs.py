@@ -3,7 +3,8 @@
     tab("milestones", "Milestones", "measure-milestones")
 
 The measure page and every concern's page render ``{% measure_tabs measure "milestones" %}``,
-which links each registered tab in order of registration (Overview and Financials first).
+which links each registered tab in the order of ``ORDER`` (tabs it does not name come last, in
+order of registration).
 """
 
 from __future__ import annotations
@@ -19,6 +20,23 @@ class Tab:
 
 
 TABS: list[Tab] = []
+
+# The order an owner works through a measure: what it is, its value, its plan, then its status.
+ORDER: tuple[str, ...] = (
+    "overview",
+    "financials",
+    "milestones",
+    "kpis",
+    "risks",
+    "dependencies",
+    "capacity",
+    "status",
+)
+
+
+def ordered() -> list[Tab]:
+    position = {key: index for index, key in enumerate(ORDER)}
+    return sorted(TABS, key=lambda item: position.get(item.key, len(ORDER)))
 
 
 def tab(key: str, label: str, url_name: str) -> None:

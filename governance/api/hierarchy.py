@@ -13,7 +13,13 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -36,6 +42,7 @@ from governance.services.hierarchy import (
 User = get_user_model()
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class MemberField(serializers.PrimaryKeyRelatedField):
     """A user id that must be a member of the request's organization."""
 

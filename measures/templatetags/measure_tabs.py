@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
-from measures.tabs import TABS
+from measures.tabs import ordered
 
 register = template.Library()
 
@@ -22,6 +22,6 @@ def measure_tabs(context: template.Context, measure: Any, active: str) -> dict[s
                 "url": reverse(item.url_name, args=[org.slug, measure.pk]),
                 "active": item.key == active,
             }
-            for item in TABS
+            for item in ordered()
         ]
     }
