@@ -405,3 +405,18 @@ def test_two_approvers_on_the_last_step_carry_the_action_out_once(personas):
     )
     assert stage_changes.count() == 1
     assert events(personas.org, "approval.approved") == 1
+
+
+def test_the_expiry_task_expires_overdue_requests_of_its_organization(personas):
+    from approvals.tasks import requests_expire_task
+
+    measure = at_detailed(personas)
+    request = request_submit(measure=measure, kind=DECIDED, by=personas.owner)
+    assert requests_expire_task.apply(kwargs={"organization_id": personas.org.pk}).get() == 0
+    ApprovalStep.objects.for_org(personas.org).filter(request=request).update(
+        due_at=timezone.now() - dt.timedelta(minutes=1)
+    )
+    other = requests_expire_task.apply(kwargs={"organization_id": personas.other_org.pk}).get()
+    assert other == 0
+    assert requests_expire_task.apply(kwargs={"organization_id": personas.org.pk}).get() == 1
+    assert reload(request).state == RequestState.EXPIRED
