@@ -176,3 +176,22 @@ def test_list_queries_do_not_grow(personas, api_as, count):
 
 
 LIST_QUERIES = 13
+
+
+def test_one_person_fills_one_step_in_the_api(personas, api_as):
+    from approvals.models import ApprovalPolicy, ApprovalPolicyStep
+    from approvals.services.policies import policies_seed_defaults
+    from governance.models import Role
+
+    policies_seed_defaults(personas.org)
+    decided = ApprovalPolicy.objects.for_org(personas.org).get(kind=DECIDED)
+    ApprovalPolicyStep.objects.create(
+        organization=personas.org, policy=decided, order=2, approver="role", role=Role.LEAD
+    )
+    measure = at_detailed(personas, sponsor=personas.lead)
+    request = request_submit(measure=measure, kind=DECIDED, by=personas.owner)
+    client = api_as(personas.lead)
+    assert client.post(f"{URL}{request.pk}/approve/", {}, format="json").status_code == 200
+    answer = client.post(f"{URL}{request.pk}/approve/", {}, format="json")
+    assert answer.status_code == 403 and "already approved a step" in answer.json()["detail"]
+    assert fresh(measure).doi == DoI.DETAILED

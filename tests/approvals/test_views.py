@@ -174,3 +174,74 @@ def test_my_requests_queries_do_not_grow(client, personas, django_assert_num_que
 
 
 QUERIES = 15
+
+
+def test_owner_asks_for_validation_and_may_never_give_it(client, personas):
+    from approvals.models import ApprovalPolicy, ApprovalPolicyStep
+    from approvals.services.policies import policies_seed_defaults
+    from governance.models import Role
+    from governance.services.grants import assign_role
+    from tests.approvals.helpers import at_implemented
+
+    policies_seed_defaults(personas.org)
+    closed = ApprovalPolicy.objects.for_org(personas.org).get(kind="gate:closed")
+    ApprovalPolicyStep.objects.for_org(personas.org).filter(policy=closed).update(
+        approver="role", role=Role.CONTROLLER
+    )
+    measure = at_implemented(personas)
+    client.force_login(personas.owner)
+    assert "Request validation" in client.get(page(measure)).content.decode()
+    assign_role(personas.owner, Role.CONTROLLER, measure.portfolio)
+    request = request_submit(measure=measure, kind="gate:closed", by=personas.lead)
+    assert "Your decision" not in client.get(detail(request)).content.decode()
+    answer = client.post(f"/o/acme/approvals/{request.pk}/approve/", {"comment": "Mine is fine"})
+    assert answer.status_code == 403
+    assert fresh(measure).doi == DoI.IMPLEMENTED
+    client.force_login(personas.controller)
+    assert client.post(f"/o/acme/approvals/{request.pk}/approve/").status_code == 302
+    assert fresh(measure).doi == DoI.CLOSED
+
+
+def test_one_person_fills_one_step_in_the_ui(client, personas):
+    from approvals.models import ApprovalPolicy, ApprovalPolicyStep
+    from approvals.services.policies import policies_seed_defaults
+    from governance.models import Role
+
+    policies_seed_defaults(personas.org)
+    decided = ApprovalPolicy.objects.for_org(personas.org).get(kind=DECIDED)
+    ApprovalPolicyStep.objects.create(
+        organization=personas.org, policy=decided, order=2, approver="role", role=Role.LEAD
+    )
+    measure = at_detailed(personas, sponsor=personas.lead)
+    request = request_submit(measure=measure, kind=DECIDED, by=personas.owner)
+    client.force_login(personas.lead)
+    assert client.post(f"/o/acme/approvals/{request.pk}/approve/").status_code == 302
+    answer = client.post(f"/o/acme/approvals/{request.pk}/approve/")
+    assert answer.status_code == 403
+    assert fresh(measure).doi == DoI.DETAILED
+
+
+def test_the_gate_panel_costs_the_same_whatever_the_history(client, personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from approvals.services.requests import request_reject
+
+    def with_history(rejections: int):
+        measure = at_detailed(personas)
+        for _ in range(rejections):
+            request = request_submit(measure=measure, kind=DECIDED, by=personas.owner)
+            request_reject(request=request, by=personas.executive, comment="Again")
+        request_submit(measure=measure, kind=DECIDED, by=personas.owner)
+        return measure
+
+    client.force_login(personas.executive)
+
+    def count(measure) -> int:
+        client.get(page(measure))
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(page(measure)).content.decode()
+        assert "Review and decide" in html
+        return len(queries)
+
+    assert count(with_history(1)) == count(with_history(4))
