@@ -17,7 +17,7 @@ from approvals.models import (
     RequestState,
     StepState,
 )
-from approvals.services.requests import VALIDATING_KINDS
+from approvals.services.approvers import VALIDATING_KINDS
 from governance.access import restrict
 from governance.models import Organization
 from governance.services.grants import grants_held

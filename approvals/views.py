@@ -16,8 +16,8 @@ from django.views import View
 from approvals.forms import DecisionForm, RequestForm
 from approvals.models import ApprovalAction, ApprovalRequest, RequestState
 from approvals.selectors import request_rows, requests_awaiting, requests_visible
+from approvals.services.actions import gate_kind
 from approvals.services.requests import (
-    gate_kind,
     may_decide,
     may_withdraw,
     request_approve,

@@ -16,56 +16,39 @@ acting on the last step at the same moment exactly one carries the action out.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from approvals.models import (
-    GATE_PREFIX,
     ApprovalAction,
     ApprovalRequest,
     ApprovalStep,
-    Approver,
     Decision,
     RequestState,
     StepState,
     kind_label,
 )
+from approvals.services.actions import executor_for, gate_target
+from approvals.services.approvers import step_to_fill
 from approvals.services.policies import known_kind, policy_for
 from governance.access import can, require
 from governance.audit import audit_record
 from governance.errors import AccessDenied, Conflict, ValidationError
 from governance.models import Organization
-from governance.services.grants import role_group_name
 from measures import gates
 from measures.models import Measure
 from measures.services.financials import parse_amount
 from measures.services.stages import (
     APPROVAL_TARGETS,
-    advance_by_approval,
     label,
-    may_approve,
     next_stage,
 )
 
 MAX_TEXT = 5000
 MAX_CHANGE_KEYS = 50
-# Kinds that validate the realised benefit of a measure: never by its owner.
-VALIDATING_KINDS: tuple[str, ...] = (f"{GATE_PREFIX}closed", "validation")
-
-
-def gate_target(kind: str) -> str | None:
-    """The stage a gate kind moves the measure to (``None`` for other kinds)."""
-    return kind.removeprefix(GATE_PREFIX) if kind.startswith(GATE_PREFIX) else None
-
-
-def gate_kind(target: str) -> str:
-    return f"{GATE_PREFIX}{target}"
 
 
 # --- input --------------------------------------------------------------------------------------
@@ -94,125 +77,6 @@ def _amount(value: Any, errors: dict[str, list[str]]) -> Decimal | None:
         errors["amount"] = ["The amount of a request is not negative."]
         return None
     return amount
-
-
-# --- who may act on a step ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Node:
-    """Enough of a hierarchy node to name its role groups without loading it."""
-
-    LEVEL: str
-    pk: int
-    organization_id: int
-
-
-def holds_role_above(user: Any, role: str, measure: Measure) -> bool:
-    """Whether ``user`` holds ``role`` on the measure, one of its ancestors or the organization
-    (one query)."""
-    org_id = measure.organization_id
-    nodes: list[Any] = [Organization(pk=org_id)]
-    nodes += [
-        _Node(level, getattr(measure, f"{level}_id"), org_id) for level in measure.ancestor_levels()
-    ]
-    nodes.append(measure)
-    names = [role_group_name(node, role) for node in nodes]
-    return Group.objects.filter(name__in=names, user=user).exists()
-
-
-def may_fill(step: ApprovalStep, measure: Measure, user: Any) -> bool:
-    """Whether ``user`` is an approver of ``step`` (segregation of duties aside)."""
-    if step.approver == Approver.SPONSOR:
-        return measure.sponsor_id == user.pk or can(user, "decide", measure)
-    if step.approver == Approver.CONTROLLER:
-        return measure.controller_id == user.pk or can(user, "validate", measure)
-    if step.approver == Approver.ROLE:
-        return bool(step.role) and holds_role_above(user, step.role, measure)
-    return False
-
-
-def _duties(request: ApprovalRequest, measure: Measure, user: Any, filled: set[int]) -> None:
-    """Raise ``AccessDenied`` when deciding would break segregation of duties."""
-    if request.requested_by_id == user.pk:
-        raise AccessDenied("Nobody approves or rejects their own request.")
-    if request.kind in VALIDATING_KINDS and measure.owner_id == user.pk:
-        raise AccessDenied("The owner of a measure never validates its benefit.")
-    if filled:
-        raise AccessDenied(
-            "You already approved a step of this request: another person fills the next."
-        )
-
-
-def _step_to_fill(
-    request: ApprovalRequest, steps: list[ApprovalStep], measure: Measure, user: Any
-) -> tuple[ApprovalStep, list[ApprovalAction]]:
-    """The active step ``user`` fills with a decision, and the approvals it already has."""
-    approvals = [
-        action
-        for action in ApprovalAction.objects.for_org(request.organization_id).filter(
-            request_id=request.pk, decision=Decision.APPROVE
-        )
-    ]
-    filled = {action.step_id for action in approvals if action.actor_id == user.pk}
-    _duties(request, measure, user, {step_id for step_id in filled if step_id is not None})
-    for step in steps:
-        if step.state == StepState.ACTIVE and may_fill(step, measure, user):
-            return step, [action for action in approvals if action.step_id == step.pk]
-    raise AccessDenied("You are not an approver of the step this request awaits.")
-
-
-# --- the actions requests carry out -------------------------------------------------------------
-
-
-def _gate_check(request: ApprovalRequest, measure: Measure) -> None:
-    """Raise ``Conflict`` when the gate request no longer fits the measure."""
-    target = gate_target(request.kind) or ""
-    if measure.is_archived:
-        raise Conflict("The measure was archived since the request: nothing can be decided.")
-    source = (request.proposed_change.get("doi") or [None])[0]
-    if measure.doi != source or next_stage(measure) != target:
-        raise Conflict(
-            f"The measure is now {label(measure.doi)}: the request to move it to "
-            f"{label(target)} no longer applies. Nothing was changed."
-        )
-    problems = gates.unmet(measure, target)
-    if problems:
-        raise Conflict(
-            f"The measure no longer meets every criterion of {label(target)}: nothing was "
-            "changed. The requester fixes it and asks again.",
-            problems,
-            key="criteria",
-        )
-
-
-def _gate_execute(request: ApprovalRequest, measure: Measure, approvers: list[Any]) -> None:
-    target = gate_target(request.kind) or ""
-    _gate_check(request, measure)
-    # The gate records who granted it: the last approver, or an earlier one of the request
-    # who holds the decision (a policy may end on a step of a role that does not).
-    by = next((user for user in approvers if may_approve(measure, target, user)), approvers[0])
-    advance_by_approval(measure, target, approved_by=by)
-
-
-@dataclass(frozen=True)
-class Executor:
-    check: Callable[[ApprovalRequest, Measure], None]
-    execute: Callable[[ApprovalRequest, Measure, list[Any]], None]
-
-
-def _nothing(*args: Any) -> None:
-    return None
-
-
-# The action each kind carries out once approved; kinds not listed are recorded decisions.
-EXECUTORS: dict[str, Executor] = {
-    gate_kind(target): Executor(_gate_check, _gate_execute) for target in APPROVAL_TARGETS
-}
-
-
-def _executor(kind: str) -> Executor:
-    return EXECUTORS.get(kind, Executor(_nothing, _nothing))
 
 
 # --- submit -------------------------------------------------------------------------------------
@@ -391,10 +255,10 @@ def request_approve(*, request: ApprovalRequest, by: Any, comment: str = "") -> 
         measure = _measure_of(request, by)
         _pending(request)
         steps = _steps(request)
-        step, approvals = _step_to_fill(request, steps, measure, by)
+        step, approvals = step_to_fill(request, steps, measure, by)
         if errors:
             raise ValidationError(errors)
-        executor = _executor(request.kind)
+        executor = executor_for(request.kind)
         executor.check(request, measure)
         now = timezone.now()
         ApprovalAction.objects.create(
@@ -470,7 +334,7 @@ def request_reject(*, request: ApprovalRequest, by: Any, comment: str) -> Approv
         request = _locked(request)
         measure = _measure_of(request, by)
         _pending(request)
-        step, _ = _step_to_fill(request, _steps(request), measure, by)
+        step, _ = step_to_fill(request, _steps(request), measure, by)
         if errors:
             raise ValidationError(errors)
         now = timezone.now()
@@ -574,33 +438,12 @@ def requests_expire(
     return expired
 
 
-def awaited_steps(request: ApprovalRequest, steps: list[ApprovalStep]) -> list[ApprovalStep]:
-    return [step for step in steps if step.state == StepState.ACTIVE]
-
-
 def may_decide(request: ApprovalRequest, measure: Measure, user: Any) -> bool:
     """Whether ``user`` may approve or reject ``request`` now (duties included)."""
     if request.state != RequestState.PENDING:
         return False
     try:
-        _step_to_fill(request, _steps(request), measure, user)
+        step_to_fill(request, _steps(request), measure, user)
     except AccessDenied:
         return False
     return True
-
-
-__all__ = [
-    "EXECUTORS",
-    "VALIDATING_KINDS",
-    "awaited_steps",
-    "gate_kind",
-    "gate_target",
-    "may_decide",
-    "may_fill",
-    "may_withdraw",
-    "request_approve",
-    "request_reject",
-    "request_submit",
-    "request_withdraw",
-    "requests_expire",
-]

@@ -8,7 +8,8 @@ from django import template
 
 from approvals.forms import RequestForm
 from approvals.models import ApprovalRequest, RequestState, StepState
-from approvals.services.requests import gate_kind, may_decide
+from approvals.services.actions import gate_kind
+from approvals.services.requests import may_decide
 from governance.access import can
 from measures.models import DoI
 
