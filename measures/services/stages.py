@@ -193,6 +193,8 @@ def options(measure: Measure, user: Any) -> dict[str, Any]:
         "next_label": label(forward) if forward else "",
         "checklist": checklist,
         "may_advance": may_change and forward is not None,
+        # The approvals workflow asks for these gates (approvals' part of the gate panel).
+        "needs_approval": forward in APPROVAL_TARGETS,
         "blocked": blocked,
         "may_hold": may_change and measure.doi in DOI_ORDER and measure.doi != DoI.CLOSED,
         "may_resume": may_change and measure.doi == DoI.ON_HOLD,

@@ -25,10 +25,12 @@ import pytest
 import schemathesis
 from django.core import signals
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.core import NOT_SET
 
+from approvals.models import ApprovalRequest, ApprovalStep
 from config.wsgi import application
 from governance.models import AuditEvent, Role
 from governance.services.hierarchy import node_archive
@@ -60,6 +62,7 @@ SEGMENTS = {
     "packages": ("package", "project"),
     "measures": ("measure", "package"),
     "kpis": ("kpi", None),
+    "approvals": ("approval", None),
 }
 # Body fields that hold an id, and the kind of row they point at.
 REFERENCES = {
@@ -75,6 +78,7 @@ REFERENCES = {
     "measure": "measure",
     "predecessor": "measure",
     "successor": "measure",
+    "previous": "approval",
 }
 # Path parameters naming a row below a measure, and the kind of row.
 CHILD_PARAMETERS = {"risk_pk": "risk", "milestone_id": "milestone"}
@@ -277,6 +281,27 @@ def _populate(tenant: Tenant) -> Tenant:
             organization=org, predecessor=measures[1], successor=measures[2]
         ).pk
     ]
+    # Two Detailed measures: one awaits its sponsor's decision, the other may be asked for one.
+    awaiting, askable = (MeasureFactory(**branch, owner=owner, doi="detailed") for _ in range(2))
+    request = ApprovalRequest.objects.create(
+        organization=org,
+        kind="gate:decided",
+        measure=awaiting,
+        requested_by=owner,
+        proposed_change={"doi": ["detailed", "decided"]},
+    )
+    ApprovalStep.objects.create(
+        organization=org,
+        request=request,
+        order=1,
+        approver="sponsor",
+        sla_days=10,
+        due_at=timezone.now() + dt.timedelta(days=10),
+        state="active",
+    )
+    tenant.ids["measure"] += [awaiting.pk, askable.pk]
+    tenant.ids["approval"] = [request.pk]
+    tenant.ids["askable"] = [askable.pk]
     return tenant
 
 
@@ -398,6 +423,12 @@ def test_operation_refuses_callers_without_valid_credentials(
             "line": "benefit",
             "decision": "validate",
         }
+    if path.endswith("/approvals/"):
+        # A gate request on the Detailed measure without one; deciding or withdrawing the
+        # pending request (the owner's) is the lead's to do.
+        body = {"measure": _known("askable")[0], "kind": "gate:decided"}
+    elif path.endswith(("/approve/", "/reject/", "/withdraw/")):
+        body = {"comment": "Checked."}
     case = operation.Case(
         path_parameters={p.name: path_parameters[p.name] for p in operation.path_parameters},
         body=body if operation.body else NOT_SET,

@@ -170,6 +170,19 @@ ROUTES: dict[str, Route] = {
     "api:measure-statements": Route({"GET": "view", "PUT": "change"}, "measure", True),
     "api:dependency-list": Route({"GET": "view", "POST": "change"}, api=True),
     "api:dependency-detail": Route({"DELETE": "change"}, "measure", True, child="dependency"),
+    # Approvals: a request is seen with its measure; deciding is for holders of the decision
+    # (see DECIDES), withdrawing for who may change the measure (the requester here).
+    "approvals-inbox": Route({"GET": "view"}),
+    "approval-detail": Route({"GET": "view"}, "approval"),
+    "approval-approve": Route({"POST": "decide"}, "approval"),
+    "approval-reject": Route({"POST": "decide"}, "approval"),
+    "approval-withdraw": Route({"POST": "change"}, "approval"),
+    "approval-submit": Route({"POST": "change"}, "measure"),
+    "api:approval-list": Route({"GET": "view", "POST": "view"}, api=True),
+    "api:approval-detail": Route({"GET": "view"}, "approval", True),
+    "api:approval-approve": Route({"POST": "decide"}, "approval", True),
+    "api:approval-reject": Route({"POST": "decide"}, "approval", True),
+    "api:approval-withdraw": Route({"POST": "change"}, "approval", True),
 }
 # The Django admin is for staff only and is covered as one rule (see test_admin_is_staff_only).
 COVERED_NAMESPACES = ("admin:",)
@@ -216,8 +229,23 @@ MAY: dict[str, dict[str, frozenset[str]]] = {
     "token_read": {"in": MANAGE, "out": frozenset()},
     "token_write": {"in": MANAGE, "out": frozenset()},
 }
-# The owner edits the measure they own (the "in" measure), nothing else.
-OWNED = {"owner": {("measure", "in"): frozenset({"change"})}}
+# The owner edits the measure they own (the "in" measure), nothing else; they also requested
+# the "in" approval, which they may withdraw.
+OWNED = {
+    "owner": {
+        ("measure", "in"): frozenset({"change"}),
+        ("approval", "in"): frozenset({"change"}),
+    }
+}
+# Who may decide each scope's pending gate request (the sponsor step, no sponsor named: holders
+# of ``decide``). The owner requested the "in" one and may not decide it.
+DECIDES: dict[str, frozenset[str]] = {
+    "lead_other": frozenset({"out"}),
+    "executive": frozenset({"in"}),
+    "admin": frozenset({"in", "out"}),
+    "token_read": frozenset({"in"}),
+    "token_write": frozenset({"in"}),
+}
 # Who sees financials (node_financials, or owning the measure) and who validates (never own).
 FINANCIALS: dict[str, frozenset[str]] = {
     "owner": frozenset({"in"}),
@@ -288,6 +316,10 @@ def expected(persona: str, route: Route, scope: str, method: str) -> str:
             return "404"
         may = "change" in allowed or scope in CONTRIBUTES.get(persona, frozenset())
         return "ok" if may else "403"
+    if action == "decide":
+        if "view" not in allowed:
+            return "404"
+        return "ok" if scope in DECIDES.get(persona, frozenset()) else "403"
     if route.methods.get("GET") == "financials" or action == "validate":
         # Financial routes exist only for who sees the measure's financials.
         if scope not in FINANCIALS.get(persona, frozenset()):
@@ -376,6 +408,31 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
+def approval_pending(measure: HierarchyNode, requester: object) -> HierarchyNode:
+    """A pending request to move ``measure`` to Decided, awaiting its (unnamed) sponsor."""
+    from django.utils import timezone
+
+    from approvals.models import ApprovalRequest, ApprovalStep
+
+    request = ApprovalRequest.objects.create(
+        organization_id=measure.organization_id,
+        kind="gate:decided",
+        measure=measure,
+        requested_by=requester,
+        proposed_change={"doi": ["detailed", "decided"]},
+    )
+    ApprovalStep.objects.create(
+        organization_id=measure.organization_id,
+        request=request,
+        order=1,
+        approver="sponsor",
+        sla_days=10,
+        due_at=timezone.now(),
+        state="active",
+    )
+    return request  # type: ignore[return-value]
+
+
 def build_world() -> World:
     org = OrganizationFactory(slug="acme")
     globex = OrganizationFactory(slug="globex")
@@ -423,6 +480,11 @@ def build_world() -> World:
     colleague = UserFactory(username="matrix-colleague")
     MembershipFactory(organization=org, user=colleague)
     world.people["colleague"] = colleague
+    # A pending gate request per scope: the owner's, a colleague's, another tenant's.
+    for scope, requester in (("in", "owner"), ("out", "colleague"), ("tenant", "outsider")):
+        world.nodes[("approval", scope)] = approval_pending(
+            world.nodes[("measure", scope)], world.people[requester]
+        )
     theirs, _ = token_issue(user=colleague, organization=org, name="theirs", by=colleague)
     foreign, _ = token_issue(user=outsider, organization=globex, name="foreign", by=outsider)
     for persona in PERSONAS:

@@ -23,6 +23,13 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from approvals.models import (
+    ApprovalAction,
+    ApprovalPolicy,
+    ApprovalPolicyStep,
+    ApprovalRequest,
+    ApprovalStep,
+)
 from governance.access import node_models
 from governance.models import (
     ApiToken,
@@ -75,6 +82,11 @@ SEEDED = (
     MeasureCategory,
     GateSettings,
     Measure,
+    ApprovalPolicy,
+    ApprovalPolicyStep,
+    ApprovalRequest,
+    ApprovalStep,
+    ApprovalAction,
 )
 
 
@@ -214,6 +226,27 @@ def risk_rows_seed(organization: Any, measure: Any) -> None:
     )
 
 
+def approval_rows_seed(organization: Any, measure: Any, requester: Any) -> None:
+    from approvals.services.policies import policies_seed_defaults
+
+    policies_seed_defaults(organization)
+    request = ApprovalRequest.objects.create(
+        organization=organization, kind="gate:decided", measure=measure, requested_by=requester
+    )
+    step = ApprovalStep.objects.create(
+        organization=organization,
+        request=request,
+        order=1,
+        approver="sponsor",
+        sla_days=5,
+        due_at=timezone.now(),
+        state="active",
+    )
+    ApprovalAction.objects.create(
+        organization=organization, request=request, step=step, actor=requester, decision="submit"
+    )
+
+
 @pytest.fixture
 def two_tenants(personas: Any) -> Any:
     """At least one row in each seeded tenant table, for both organizations of ``personas``."""
@@ -237,6 +270,7 @@ def two_tenants(personas: Any) -> Any:
         kpi_and_capacity_rows_seed(organization, measure)
         milestone_rows_seed(organization, measure)
         risk_rows_seed(organization, measure)
+        approval_rows_seed(organization, measure, admin)
         # A token, and the audit event of its issue.
         token_issue(user=admin, organization=organization, name="ERP", by=admin)
         # A role grant (group table) and a direct permission (user table) on every kind of node.

@@ -1,0 +1,34 @@
+from django.urls import path
+
+from approvals.views import (
+    ApprovalDecisionView,
+    ApprovalDetailView,
+    ApprovalInboxView,
+    ApprovalSubmitView,
+)
+from measures.models import Measure
+
+urlpatterns = [
+    path("approvals/", ApprovalInboxView.as_view(), name="approvals-inbox"),
+    path("approvals/<int:pk>/", ApprovalDetailView.as_view(), name="approval-detail"),
+    path(
+        "approvals/<int:pk>/approve/",
+        ApprovalDecisionView.as_view(decision="approve"),
+        name="approval-approve",
+    ),
+    path(
+        "approvals/<int:pk>/reject/",
+        ApprovalDecisionView.as_view(decision="reject"),
+        name="approval-reject",
+    ),
+    path(
+        "approvals/<int:pk>/withdraw/",
+        ApprovalDecisionView.as_view(decision="withdraw"),
+        name="approval-withdraw",
+    ),
+    path(
+        "measures/<int:pk>/request-approval/",
+        ApprovalSubmitView.as_view(model=Measure),
+        name="approval-submit",
+    ),
+]
