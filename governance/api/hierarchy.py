@@ -15,7 +15,6 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
@@ -27,7 +26,7 @@ from rest_framework.response import Response
 
 from governance.access import can, can_add
 from governance.api.base import OrgScopedViewSet
-from governance.api.errors import PreconditionFailed
+from governance.api.versions import IF_MATCH, check_expected, expected_version, with_etag
 from governance.models import HierarchyNode, Membership
 from governance.models.hierarchy import model_for_level
 from governance.services.hierarchy import (
@@ -178,14 +177,6 @@ def node_filterset_class(model: type[HierarchyNode]) -> type[django_filters.Filt
     return type(f"{model.__name__}FilterSet", (django_filters.FilterSet,), attrs)
 
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    str,
-    OpenApiParameter.HEADER,
-    description='The ETag of your last read ("<version>"); a stale one answers 412.',
-)
-
-
 class MoveSerializer(serializers.Serializer):
     parent = serializers.IntegerField(  # type: ignore[assignment]
         help_text="Id of the new parent node (the level above)."
@@ -206,17 +197,10 @@ class NodeViewSet(
     ACTION_PERMISSIONS = {"restore": "archive", "move": "move"}
 
     def _expected_version(self, request: Request) -> int | None:
-        header = request.headers.get("If-Match")
-        if not header or header.strip() == "*":
-            return None
-        try:
-            return int(header.strip().removeprefix("W/").strip('"'))
-        except ValueError:
-            raise PreconditionFailed("If-Match must be an ETag this API returned.") from None
+        return expected_version(request)
 
     def _with_etag(self, response: Response, node: HierarchyNode) -> Response:
-        response["ETag"] = f'"{node.version}"'
-        return response
+        return with_etag(response, node.version)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         node = self.get_object()
@@ -266,9 +250,7 @@ class NodeViewSet(
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Archive the node and its subtree."""
         node = self.get_object()
-        expected = self._expected_version(request)
-        if expected is not None and expected != node.version:
-            raise PreconditionFailed()
+        check_expected(request, node.version)
         node_archive(node=node, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

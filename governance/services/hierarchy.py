@@ -198,9 +198,12 @@ def _locked(node: Node) -> Node:
     return type(node).objects.for_org(node.organization_id).select_for_update().get(pk=node.pk)
 
 
-def _check_version(node: HierarchyNode, expected_version: int | None) -> None:
-    if expected_version is not None and node.version != expected_version:
-        raise StaleVersion(node.version)
+def check_version(obj: Any, expected_version: int | None) -> None:
+    """Raise ``StaleVersion`` when ``expected_version`` is given and is not ``obj.version`` (a
+    node, or the measure or project whose version a child object shares); call it on the row
+    locked for the write."""
+    if expected_version is not None and obj.version != expected_version:
+        raise StaleVersion(obj.version)
 
 
 def node_update(*, node: Node, by: Any, expected_version: int | None = None, **values: Any) -> Node:
@@ -212,7 +215,7 @@ def node_update(*, node: Node, by: Any, expected_version: int | None = None, **v
         node = _locked(node)
         require(by, "change", node)
         _check_financials(by, node, values)
-        _check_version(node, expected_version)
+        check_version(node, expected_version)
         before = {name: getattr(node, name) for name in values}
         merged = {name: getattr(node, name) for name in settable_fields(model)} | values
         _validate(
@@ -246,7 +249,7 @@ def node_move(
     with transaction.atomic():
         node = _locked(node)
         require(by, "move", node)
-        _check_version(node, expected_version)
+        check_version(node, expected_version)
         fresh_parent = (
             type(new_parent).objects.for_org(node.organization_id).filter(pk=new_parent.pk).first()
         )

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from governance.api.base import OrgScopedViewSet
 from governance.api.hierarchy import IdFilter
+from governance.api.versions import IF_MATCH, expected_version, with_etag
 from governance.errors import ValidationError
 from measures.models import Availability, CapacityPerson, Effort, Measure
 from measures.services.capacity import (
@@ -184,26 +185,30 @@ class MeasureEffortViewSet(OrgScopedViewSet):
 
     @extend_schema(tags=TAGS, responses=EffortSerializer(many=True))
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """The measure's hours per person and month."""
-        self.measure()
+        """The measure's hours per person and month; the ``ETag`` is the measure's version."""
+        measure = self.measure()
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(EffortSerializer(page, many=True).data)
+        response = self.get_paginated_response(EffortSerializer(page, many=True).data)
+        return with_etag(response, measure.version)
 
-    @extend_schema(tags=TAGS, request=EffortDocSerializer, responses=WrittenSerializer)
+    @extend_schema(
+        tags=TAGS, request=EffortDocSerializer, responses=WrittenSerializer, parameters=[IF_MATCH]
+    )
     def upsert(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Plan or record hours: all or nothing, every bad row reported as
-        ``rows.<index>.<field>``."""
+        ``rows.<index>.<field>``. Writing bumps the measure's version (``If-Match`` guards it)."""
         measure = self.measure()
         self.confirm(measure, "change")
         payload = RowsSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         written = effort_upsert(
-            measure=measure, rows=payload.validated_data["rows"], by=request.user
+            measure=measure,
+            rows=payload.validated_data["rows"],
+            by=request.user,
+            expected_version=expected_version(request),
         )
         measure.refresh_from_db(fields=["version"])
-        response = Response({"written": written})
-        response["ETag"] = f'"{measure.version}"'
-        return response
+        return with_etag(Response({"written": written}), measure.version)
 
 
 class OverallocationViewSet(OrgScopedViewSet):

@@ -18,8 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance.api.base import OrgScopedViewSet
-from governance.api.errors import PreconditionFailed
-from governance.api.hierarchy import IF_MATCH, NodeViewSet
+from governance.api.versions import IF_MATCH, check_expected
 from governance.errors import ValidationError
 from governance.models.hierarchy import LEVELS, model_for_level
 from measures.models import FinancialEntry, Line, Measure, Scenario
@@ -196,9 +195,7 @@ class MeasureFinancialsViewSet(OrgScopedViewSet):
         as ``rows.<index>.<field>``."""
         measure = self.measure()
         self.confirm(measure, "change")
-        expected = NodeViewSet._expected_version(self, request)  # type: ignore[arg-type]
-        if expected is not None and expected != measure.version:
-            raise PreconditionFailed()
+        check_expected(request, measure.version)
         payload = UpsertSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:

@@ -1,7 +1,9 @@
 """KPIs of measures and projects, and their monthly values.
 
 A KPI is found among those whose measure or project the caller may see (anyone else: 404);
-writing needs ``contribute`` on that measure or project (403 otherwise).
+writing needs ``contribute`` on that measure or project (403 otherwise). A KPI's reads carry the
+version of its measure (or project) as ``ETag``; its writes bump it, and ``If-Match`` guards them
+(a stale one answers 412).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from rest_framework.response import Response
 
 from governance.api.base import OrgScopedViewSet
 from governance.api.hierarchy import IdFilter
+from governance.api.versions import IF_MATCH, expected_version, with_etag
 from governance.models import Project
 from measures.models import Direction, Kpi, KpiValue, Measure, ReviewFrequency
 from measures.services.kpis import (
@@ -32,6 +35,19 @@ from measures.services.kpis import (
 )
 
 TAGS = ["kpis"]
+
+
+def parent_version(kpi: Kpi) -> int:
+    """The current version of the KPI's measure or project: the KPI's ``ETag``."""
+    model: type[Measure] | type[Project] = Measure if kpi.measure_id else Project
+    return int(
+        model.objects.for_org(kpi.organization_id)  # type: ignore[attr-defined]
+        .filter(pk=kpi.measure_id or kpi.project_id)
+        .values_list("version", flat=True)
+        .get()
+    )
+
+
 NUMBER_HELP = "A number (at most four decimal places, below 10^12 in either direction)."
 
 
@@ -208,26 +224,31 @@ class KpiViewSet(
         if not partial:
             for name in KPI_FIELDS:
                 data.setdefault(name, None)
-        kpi_update(kpi=kpi, by=request.user, **data)
-        return Response(KpiSerializer(self.get_queryset().get(pk=kpi.pk)).data)
+        kpi_update(kpi=kpi, by=request.user, expected_version=expected_version(request), **data)
+        response = Response(KpiSerializer(self.get_queryset().get(pk=kpi.pk)).data)
+        return with_etag(response, parent_version(kpi))
 
-    @extend_schema(tags=TAGS, request=KpiWriteSerializer, responses=KpiSerializer)
+    @extend_schema(
+        tags=TAGS, request=KpiWriteSerializer, responses=KpiSerializer, parameters=[IF_MATCH]
+    )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Replace a KPI's definition (``measure`` and ``project`` cannot change)."""
         return self._update(request, partial=False)
 
-    @extend_schema(tags=TAGS, request=KpiWriteSerializer, responses=KpiSerializer)
+    @extend_schema(
+        tags=TAGS, request=KpiWriteSerializer, responses=KpiSerializer, parameters=[IF_MATCH]
+    )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Change some fields of a KPI."""
         return self._update(request, partial=True)
 
-    @extend_schema(tags=TAGS, responses={204: None})
+    @extend_schema(tags=TAGS, responses={204: None}, parameters=[IF_MATCH])
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Remove a KPI and its values."""
         kpi = self.get_object()
         self._confirm_parent(kpi)
-        kpi_delete(kpi=kpi, by=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        kpi_delete(kpi=kpi, by=request.user, expected_version=expected_version(request))
+        return with_etag(Response(status=status.HTTP_204_NO_CONTENT), parent_version(kpi))
 
     @extend_schema(tags=TAGS)
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -237,7 +258,8 @@ class KpiViewSet(
 
     @extend_schema(tags=TAGS)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().retrieve(request, *args, **kwargs)
+        kpi = self.get_object()
+        return with_etag(Response(self.get_serializer(kpi).data), parent_version(kpi))
 
 
 class KpiValuesViewSet(OrgScopedViewSet):
@@ -268,17 +290,30 @@ class KpiValuesViewSet(OrgScopedViewSet):
         kpi = self.kpi()
         page = self.paginate_queryset(self.get_queryset())
         serializer = KpiValueSerializer(page, many=True, context={"kpi": kpi})
-        return self.get_paginated_response(serializer.data)
+        parent = kpi.measure or kpi.project
+        assert parent is not None
+        return with_etag(self.get_paginated_response(serializer.data), parent.version)
 
-    @extend_schema(tags=TAGS, request=KpiValueWriteSerializer, responses=KpiValueSerializer)
+    @extend_schema(
+        tags=TAGS,
+        request=KpiValueWriteSerializer,
+        responses=KpiValueSerializer,
+        parameters=[IF_MATCH],
+    )
     def upsert(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Record one month's actual and forecast (null: not known) with a commentary."""
         kpi = self.kpi()
         self.confirm(kpi.measure or kpi.project, "contribute")  # type: ignore[arg-type]
         payload = KpiValueWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        row = kpi_value_upsert(kpi=kpi, by=request.user, **payload.validated_data)
-        return Response(KpiValueSerializer(row, context={"kpi": kpi}).data)
+        row = kpi_value_upsert(
+            kpi=kpi,
+            by=request.user,
+            expected_version=expected_version(request),
+            **payload.validated_data,
+        )
+        response = Response(KpiValueSerializer(row, context={"kpi": kpi}).data)
+        return with_etag(response, parent_version(kpi))
 
 
 urlpatterns = [

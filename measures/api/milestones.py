@@ -19,9 +19,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance.api.base import OrgScopedViewSet
-from governance.api.errors import PreconditionFailed
-from governance.api.hierarchy import IF_MATCH, NodeViewSet
 from governance.api.pagination import StablePagination
+from governance.api.versions import IF_MATCH, check_expected, with_etag
 from measures.models import (
     ImplementationStatus,
     Measure,
@@ -168,13 +167,10 @@ class MeasureChildViewSet(OrgScopedViewSet):
 
     def _with_etag(self, response: Response, measure: Measure) -> Response:
         measure.refresh_from_db(fields=["version"])
-        response["ETag"] = f'"{measure.version}"'
-        return response
+        return with_etag(response, measure.version)
 
     def _check_version(self, request: Request, measure: Measure) -> None:
-        expected = NodeViewSet._expected_version(self, request)  # type: ignore[arg-type]
-        if expected is not None and expected != measure.version:
-            raise PreconditionFailed()
+        check_expected(request, measure.version)
 
 
 class MeasureMilestonesViewSet(MeasureChildViewSet):

@@ -4,6 +4,10 @@ Risks are found through their measure: a measure the caller cannot see is 404; w
 ``change`` on it (403 otherwise). Dependencies are listed when the caller sees both ends;
 declaring one needs ``change`` on the successor and ``view`` on the predecessor, and a measure
 the caller cannot see is answered "No such measure." (400), exactly like one that does not exist.
+
+Risks and the statements are part of the measure's plan: their reads carry the measure's version
+as ``ETag`` and their writes bump it; ``If-Match`` guards them (a stale one answers 412). Removing
+a dependency is guarded by its successor's version.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from rest_framework.response import Response
 
 from governance.api.base import OrgScopedViewSet
 from governance.api.hierarchy import IdFilter, MemberField
+from governance.api.versions import IF_MATCH, check_expected, expected_version, with_etag
 from measures.models import DependencyType, Measure, MeasureDependency, Risk, RiskStatus
 from measures.services.dependencies import (
     dependency_create,
@@ -99,13 +104,19 @@ class MeasureRisksViewSet(OrgScopedViewSet):
             raise exceptions.NotFound()
         return found
 
+    @staticmethod
+    def _with_etag(response: Response, measure: Measure) -> Response:
+        measure.refresh_from_db(fields=["version"])
+        return with_etag(response, measure.version)
+
     @extend_schema(tags=TAGS)
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The measure's risks, filtered by status, in pages."""
-        self.measure()
+        measure = self.measure()
         rows = self.filter_queryset(self.get_queryset().select_related("owner"))
         page = self.paginate_queryset(rows)
-        return self.get_paginated_response(RiskSerializer(page, many=True).data)
+        response = self.get_paginated_response(RiskSerializer(page, many=True).data)
+        return with_etag(response, measure.version)
 
     @extend_schema(tags=TAGS, request=RiskWriteSerializer, responses={201: RiskSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -115,13 +126,17 @@ class MeasureRisksViewSet(OrgScopedViewSet):
         payload = RiskWriteSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         risk = risk_create(measure=measure, by=request.user, **payload.validated_data)
-        return Response(RiskSerializer(risk).data, status=status.HTTP_201_CREATED)
+        response = Response(RiskSerializer(risk).data, status=status.HTTP_201_CREATED)
+        return self._with_etag(response, measure)
 
     @extend_schema(tags=TAGS)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(RiskSerializer(self.risk(self.measure())).data)
+        measure = self.measure()
+        return with_etag(Response(RiskSerializer(self.risk(measure)).data), measure.version)
 
-    @extend_schema(tags=TAGS, request=RiskWriteSerializer, responses=RiskSerializer)
+    @extend_schema(
+        tags=TAGS, request=RiskWriteSerializer, responses=RiskSerializer, parameters=[IF_MATCH]
+    )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Change the risk (PATCH: only the fields given)."""
         measure = self.measure()
@@ -133,20 +148,29 @@ class MeasureRisksViewSet(OrgScopedViewSet):
             context=self.get_serializer_context(),
         )
         payload.is_valid(raise_exception=True)
-        risk = risk_update(risk=risk, by=request.user, **payload.validated_data)
-        return Response(RiskSerializer(risk).data)
+        risk = risk_update(
+            risk=risk,
+            by=request.user,
+            expected_version=expected_version(request),
+            **payload.validated_data,
+        )
+        return self._with_etag(Response(RiskSerializer(risk).data), measure)
 
-    @extend_schema(tags=TAGS, request=RiskWriteSerializer, responses=RiskSerializer)
+    @extend_schema(
+        tags=TAGS, request=RiskWriteSerializer, responses=RiskSerializer, parameters=[IF_MATCH]
+    )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
 
-    @extend_schema(tags=TAGS, responses={204: None})
+    @extend_schema(tags=TAGS, responses={204: None}, parameters=[IF_MATCH])
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Remove a risk recorded by mistake."""
         measure = self.measure()
         self.confirm(measure, "change")
-        risk_delete(risk=self.risk(measure), by=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        risk_delete(
+            risk=self.risk(measure), by=request.user, expected_version=expected_version(request)
+        )
+        return self._with_etag(Response(status=status.HTTP_204_NO_CONTENT), measure)
 
 
 class DependencySerializer(serializers.ModelSerializer):
@@ -232,14 +256,20 @@ class DependenciesViewSet(OrgScopedViewSet):
         edge = self.get_queryset().get(pk=edge.pk)
         return Response(DependencySerializer(edge).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(tags=TAGS, responses={204: None})
+    @extend_schema(tags=TAGS, responses={204: None}, parameters=[IF_MATCH])
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Remove a dependency (needs change on its successor)."""
+        """Remove a dependency (needs change on its successor); ``If-Match`` is the successor
+        measure's ``ETag``."""
         edge = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
         if edge is None:
             raise exceptions.NotFound()
-        dependency_delete(dependency=edge, by=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        dependency_delete(
+            dependency=edge, by=request.user, expected_version=expected_version(request)
+        )
+        successor = (
+            Measure.objects.for_org(self.organization).only("version").get(pk=edge.successor_id)
+        )
+        return with_etag(Response(status=status.HTTP_204_NO_CONTENT), successor.version)
 
 
 class StatementsSerializer(serializers.Serializer):
@@ -265,18 +295,24 @@ class MeasureStatementsViewSet(OrgScopedViewSet):
 
     @staticmethod
     def _answer(measure: Measure) -> Response:
-        return Response(
+        response = Response(
             {
                 "no_material_risk": measure.no_material_risk,
                 "no_dependencies": measure.no_dependencies,
             }
         )
+        return with_etag(response, measure.version)
 
     @extend_schema(tags=TAGS, responses=StatementsSerializer)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._answer(self.measure())
 
-    @extend_schema(tags=TAGS, request=StatementsSerializer, responses=StatementsSerializer)
+    @extend_schema(
+        tags=TAGS,
+        request=StatementsSerializer,
+        responses=StatementsSerializer,
+        parameters=[IF_MATCH],
+    )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """State (or withdraw) either statement; refused (400) while open risks, or
         dependencies, say otherwise."""
@@ -285,14 +321,26 @@ class MeasureStatementsViewSet(OrgScopedViewSet):
         payload = StatementsSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
+        expected = expected_version(request)
+        if not data:
+            check_expected(request, measure.version)
         if "no_material_risk" in data:
             measure = no_material_risk_set(
-                measure=measure, value=data["no_material_risk"], by=request.user
+                measure=measure,
+                value=data["no_material_risk"],
+                by=request.user,
+                expected_version=expected,
             )
+            # Checked once: the second statement follows the version the first one left.
+            expected = None
         if "no_dependencies" in data:
             measure = no_dependencies_set(
-                measure=measure, value=data["no_dependencies"], by=request.user
+                measure=measure,
+                value=data["no_dependencies"],
+                by=request.user,
+                expected_version=expected,
             )
+        measure.refresh_from_db(fields=["version", "no_material_risk", "no_dependencies"])
         return self._answer(measure)
 
 

@@ -15,7 +15,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from governance.api.hierarchy import IF_MATCH, node_serializer_class, node_viewset_class
+from governance.api.hierarchy import node_serializer_class, node_viewset_class
+from governance.api.versions import IF_MATCH
 from measures.models import DoI, Measure
 from measures.services.stages import APPROVAL_TARGETS, options, transition
 

@@ -23,6 +23,7 @@ from governance.access import require
 from governance.audit import audit_record
 from governance.errors import ValidationError
 from governance.models import AuditEvent, Function, Membership, Organization
+from governance.services.hierarchy import check_version
 from measures.fiscal import add_months
 from measures.models import MONTH_HOURS, Availability, CapacityPerson, Effort, Measure
 from measures.services.financials import parse_period
@@ -295,13 +296,17 @@ def availability_upsert(
     return len(hours_of)
 
 
-def effort_upsert(*, measure: Measure, rows: Sequence[Any], by: Any) -> int:
+def effort_upsert(
+    *, measure: Measure, rows: Sequence[Any], by: Any, expected_version: int | None = None
+) -> int:
     """Planned (and actual) hours of people on a measure: ``{"person", "period",
-    "planned_hours", "actual_hours"}`` per row, all or nothing. Returns the rows written."""
+    "planned_hours", "actual_hours"}`` per row, all or nothing. Returns the rows written.
+    ``expected_version`` is the measure's (``StaleVersion`` when it moved on)."""
     organization = measure.organization
     with transaction.atomic():
         measure = Measure.objects.for_org(organization).select_for_update().get(pk=measure.pk)
         require(by, "change", measure)
+        check_version(measure, expected_version)
         if not isinstance(rows, list | tuple) or not rows:
             raise ValidationError({"rows": ["Give at least one row."]})
         if len(rows) > MAX_ROWS:

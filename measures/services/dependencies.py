@@ -21,6 +21,7 @@ from governance.access import can, require, restrict
 from governance.audit import audit_record
 from governance.errors import AccessDenied, ValidationError
 from governance.models import Organization
+from governance.services.hierarchy import check_version
 from measures import gates
 from measures.models import DependencyType, DoI, Measure, MeasureDependency
 from measures.models.risks import LAG_LIMIT
@@ -228,15 +229,24 @@ def dependency_create(
     return edge
 
 
-def dependency_delete(*, dependency: MeasureDependency, by: Any) -> None:
-    """Remove a dependency (needs ``change`` on its successor)."""
+def dependency_delete(
+    *, dependency: MeasureDependency, by: Any, expected_version: int | None = None
+) -> None:
+    """Remove a dependency (needs ``change`` on its successor); ``expected_version`` is the
+    successor's (``StaleVersion`` when it moved on)."""
     with transaction.atomic():
         edge = (
             MeasureDependency.objects.for_org(dependency.organization_id)
             .select_related("predecessor", "successor")
             .get(pk=dependency.pk)
         )
-        require(by, "change", edge.successor)
+        successor = (
+            Measure.objects.for_org(edge.organization_id)
+            .select_for_update()
+            .get(pk=edge.successor_id)
+        )
+        require(by, "change", successor)
+        check_version(successor, expected_version)
         audit_record(
             actor=by,
             action="dependency.deleted",
@@ -249,7 +259,9 @@ def dependency_delete(*, dependency: MeasureDependency, by: Any) -> None:
         )
 
 
-def no_dependencies_set(*, measure: Measure, value: bool, by: Any) -> Measure:
+def no_dependencies_set(
+    *, measure: Measure, value: bool, by: Any, expected_version: int | None = None
+) -> Measure:
     """The statement that the measure depends on no other measure and none on it (or its
     withdrawal); refused while dependencies exist."""
     with transaction.atomic():
@@ -257,6 +269,7 @@ def no_dependencies_set(*, measure: Measure, value: bool, by: Any) -> Measure:
             Measure.objects.for_org(measure.organization_id).select_for_update().get(pk=measure.pk)
         )
         require(by, "change", measure)
+        check_version(measure, expected_version)
         value = bool(value)
         if value == measure.no_dependencies:
             return measure

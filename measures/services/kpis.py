@@ -20,6 +20,7 @@ from governance.access import Action, require, restrict
 from governance.audit import audit_record
 from governance.errors import ValidationError
 from governance.models import Membership, Organization, Project
+from governance.services.hierarchy import check_version
 from measures import gates
 from measures.models import Direction, DoI, Kpi, KpiValue, Measure, ReviewFrequency
 from measures.services.financials import parse_period
@@ -155,11 +156,25 @@ def _clean(
 
 
 def _bump(kpi: Kpi) -> None:
-    # A measure's KPI targets are part of its plan: its version (the API's ETag) moves with them.
-    if kpi.measure_id:
-        Measure.objects.for_org(kpi.organization_id).filter(pk=kpi.measure_id).update(
-            version=F("version") + 1
-        )
+    # A KPI's targets and values belong to its measure's (or project's) plan: that version (the
+    # API's ETag) moves with them.
+    model: type[Measure] | type[Project] = Measure if kpi.measure_id else Project
+    model.objects.for_org(kpi.organization_id).filter(  # type: ignore[attr-defined]
+        pk=kpi.measure_id or kpi.project_id
+    ).update(version=F("version") + 1)
+
+
+def _locked_parent(kpi: Kpi, expected_version: int | None) -> Model:
+    """The KPI's measure or project, locked; ``StaleVersion`` when ``expected_version`` is not
+    its version."""
+    model: type[Measure] | type[Project] = Measure if kpi.measure_id else Project
+    parent = (
+        model.objects.for_org(kpi.organization_id)  # type: ignore[attr-defined]
+        .select_for_update()
+        .get(pk=kpi.measure_id or kpi.project_id)
+    )
+    check_version(parent, expected_version)
+    return parent
 
 
 def kpi_create(
@@ -194,11 +209,13 @@ def kpi_create(
     return kpi
 
 
-def kpi_update(*, kpi: Kpi, by: Any, **values: Any) -> Kpi:
-    """Change a KPI's definition; the frozen target baseline stays as it was frozen."""
+def kpi_update(*, kpi: Kpi, by: Any, expected_version: int | None = None, **values: Any) -> Kpi:
+    """Change a KPI's definition; the frozen target baseline stays as it was frozen.
+    ``expected_version`` is the version of the KPI's measure or project."""
     with transaction.atomic():
         kpi = Kpi.objects.for_org(kpi.organization_id).select_for_update().get(pk=kpi.pk)
         require(by, "contribute", _parent_of(kpi))
+        _locked_parent(kpi, expected_version)
         clean, errors = _clean(kpi.organization_id, values, partial=True)
         if errors:
             raise ValidationError(errors)
@@ -217,11 +234,12 @@ def kpi_update(*, kpi: Kpi, by: Any, **values: Any) -> Kpi:
     return kpi
 
 
-def kpi_delete(*, kpi: Kpi, by: Any) -> None:
-    """Remove a KPI and its values."""
+def kpi_delete(*, kpi: Kpi, by: Any, expected_version: int | None = None) -> None:
+    """Remove a KPI and its values; ``expected_version`` is that of its measure or project."""
     with transaction.atomic():
         kpi = Kpi.objects.for_org(kpi.organization_id).select_for_update().get(pk=kpi.pk)
         require(by, "contribute", _parent_of(kpi))
+        _locked_parent(kpi, expected_version)
         audit_record(actor=by, action="kpi.deleted", obj=kpi, changes={"name": kpi.name})
         _bump(kpi)
         Kpi.objects.for_org(kpi.organization_id).filter(pk=kpi.pk).delete()
@@ -235,11 +253,14 @@ def kpi_value_upsert(
     actual: Any = None,
     forecast: Any = None,
     commentary: Any = "",
+    expected_version: int | None = None,
 ) -> KpiValue:
-    """Record a month's actual and forecast (blank: not known) with a commentary."""
+    """Record a month's actual and forecast (blank: not known) with a commentary;
+    ``expected_version`` is the version of the KPI's measure or project."""
     with transaction.atomic():
         kpi = Kpi.objects.for_org(kpi.organization_id).select_for_update().get(pk=kpi.pk)
         require(by, "contribute", _parent_of(kpi))
+        _locked_parent(kpi, expected_version)
         errors: dict[str, list[str]] = {}
         parsed: dict[str, Any] = {}
         try:
@@ -265,6 +286,7 @@ def kpi_value_upsert(
             period=month,
             defaults={**parsed, "commentary": commentary.strip(), "updated_by": by},
         )
+        _bump(kpi)
         audit_record(
             actor=by,
             action="kpi.value_recorded",

@@ -18,6 +18,7 @@ from governance.access import require
 from governance.audit import audit_record, field_changes
 from governance.errors import ValidationError
 from governance.models import Membership
+from governance.services.hierarchy import check_version
 from measures import gates
 from measures.models import ACTIVE_RISK, DoI, Measure, Risk, RiskStatus
 from measures.tabs import tab
@@ -108,6 +109,13 @@ def _locked_measure(measure: Measure) -> Measure:
     return Measure.objects.for_org(measure.organization_id).select_for_update().get(pk=measure.pk)
 
 
+def _bump(measure: Measure) -> None:
+    # Risks are part of the measure's plan: its version (the API's ETag) moves with them.
+    Measure.objects.for_org(measure.organization_id).filter(pk=measure.pk).update(
+        version=F("version") + 1
+    )
+
+
 def _statement_withdrawn(measure: Measure, by: Any, reason: str) -> None:
     """A recorded open risk contradicts "no material risk": the statement is withdrawn."""
     Measure.objects.for_org(measure.organization_id).filter(pk=measure.pk).update(
@@ -132,6 +140,7 @@ def risk_create(*, measure: Measure, by: Any, **values: Any) -> Risk:
         risk = Risk.objects.create(
             organization_id=measure.organization_id, measure=measure, **cleaned
         )
+        _bump(measure)
         audit_record(actor=by, action="risk.created", obj=risk, changes=field_changes({}, cleaned))
         if measure.no_material_risk and risk.status in ACTIVE_RISK:
             _statement_withdrawn(measure, by, f"Risk recorded: {risk.title}")
@@ -139,12 +148,14 @@ def risk_create(*, measure: Measure, by: Any, **values: Any) -> Risk:
     return risk
 
 
-def risk_update(*, risk: Risk, by: Any, **values: Any) -> Risk:
-    """Change some fields of a risk."""
+def risk_update(*, risk: Risk, by: Any, expected_version: int | None = None, **values: Any) -> Risk:
+    """Change some fields of a risk; ``expected_version`` is the measure's (``StaleVersion``
+    when it moved on)."""
     with transaction.atomic():
         risk = Risk.objects.for_org(risk.organization_id).select_for_update().get(pk=risk.pk)
         measure = _locked_measure(risk.measure)
         require(by, "change", measure)
+        check_version(measure, expected_version)
         cleaned = clean_risk(values, risk.organization_id)
         before = {name: getattr(risk, name) for name in cleaned}
         changes = field_changes(before, cleaned)
@@ -153,6 +164,7 @@ def risk_update(*, risk: Risk, by: Any, **values: Any) -> Risk:
         for name, value in cleaned.items():
             setattr(risk, name, value)
         risk.save()
+        _bump(measure)
         audit_record(actor=by, action="risk.changed", obj=risk, changes=changes)
         if measure.no_material_risk and risk.status in ACTIVE_RISK:
             _statement_withdrawn(measure, by, f"Risk open: {risk.title}")
@@ -160,11 +172,14 @@ def risk_update(*, risk: Risk, by: Any, **values: Any) -> Risk:
     return risk
 
 
-def risk_delete(*, risk: Risk, by: Any) -> None:
-    """Remove a risk recorded by mistake (a risk that passed is closed, not removed)."""
+def risk_delete(*, risk: Risk, by: Any, expected_version: int | None = None) -> None:
+    """Remove a risk recorded by mistake (a risk that passed is closed, not removed);
+    ``expected_version`` is the measure's."""
     with transaction.atomic():
         risk = Risk.objects.for_org(risk.organization_id).select_for_update().get(pk=risk.pk)
-        require(by, "change", risk.measure)
+        measure = _locked_measure(risk.measure)
+        require(by, "change", measure)
+        check_version(measure, expected_version)
         audit_record(
             actor=by,
             action="risk.deleted",
@@ -172,14 +187,18 @@ def risk_delete(*, risk: Risk, by: Any) -> None:
             changes={"title": risk.title, "score": risk.score, "measure": risk.measure_id},
         )
         risk.delete()
+        _bump(measure)
 
 
-def no_material_risk_set(*, measure: Measure, value: bool, by: Any) -> Measure:
+def no_material_risk_set(
+    *, measure: Measure, value: bool, by: Any, expected_version: int | None = None
+) -> Measure:
     """The owner's statement that the measure carries no material risk (or its withdrawal);
     refused while open or mitigating risks exist. The audit event records who and when."""
     with transaction.atomic():
         measure = _locked_measure(measure)
         require(by, "change", measure)
+        check_version(measure, expected_version)
         value = bool(value)
         if value == measure.no_material_risk:
             return measure

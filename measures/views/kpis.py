@@ -143,7 +143,9 @@ class MeasureKpisView(OrgMixin, View):
                 messages.success(request, f"KPI {kpi.name} removed.")
                 return HttpResponseRedirect(self.url(measure))
             if form == "value" and kpi is not None:
-                values = {name: request.POST.get(name, "") for name in VALUE_FORM_FIELDS}
+                values: dict[str, Any] = {
+                    name: request.POST.get(name, "") for name in VALUE_FORM_FIELDS
+                }
                 try:
                     kpi_value_upsert(kpi=kpi, by=request.user, **values)
                 except ValidationError as exc:

@@ -166,7 +166,7 @@ class MeasureRisksView(MeasurePageMixin, View):
                 risk_delete(risk=risk, by=request.user)
                 messages.success(request, f"Removed the risk {risk.title}.")
                 return HttpResponseRedirect(url)
-            values = {name: request.POST.get(name, "") for name in RISK_FIELDS}
+            values: dict[str, Any] = {name: request.POST.get(name, "") for name in RISK_FIELDS}
             editing = None
             if request.POST.get("risk"):
                 editing = self._risk(measure, request.POST.get("risk"))

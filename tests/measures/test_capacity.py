@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from governance.errors import AccessDenied, ValidationError
 from measures.fiscal import add_months
-from measures.models import Availability, CapacityPerson, Effort
+from measures.models import Availability, CapacityPerson, Effort, Measure
 from measures.services.capacity import (
     availability_upsert,
     effort_upsert,
@@ -362,3 +362,23 @@ def test_api_access_and_tenant_isolation(personas, measure, person, api_as):
         format="json",
     )
     assert answer.status_code == 400 and not effort_rows(personas.org).exists()
+
+
+def test_api_effort_is_guarded_by_the_measures_version(personas, measure, person, api_as):
+    def version():
+        return Measure.objects.for_org(personas.org).get(pk=measure.pk).version
+
+    api = api_as(personas.owner)
+    url = f"/api/v1/orgs/acme/measures/{measure.pk}/effort/"
+    etag = api.get(url)["ETag"]
+    assert etag == f'"{version()}"'
+    body = {"rows": [effort(measure, person.pk, "12")]}
+    answer = api.put(url, body, format="json", HTTP_IF_MATCH=f'"{version() - 1}"')
+    assert answer.status_code == 412
+    assert not effort_rows(personas.org).exists() and f'"{version()}"' == etag
+    answer = api.put(url, body, format="json", HTTP_IF_MATCH=etag)
+    assert answer.status_code == 200 and effort_rows(personas.org).count() == 1
+    assert answer["ETag"] == f'"{version()}"' != etag
+    body = {"rows": [effort(measure, person.pk, "20")]}
+    assert api.put(url, body, format="json", HTTP_IF_MATCH=etag).status_code == 412
+    assert effort_rows(personas.org).get().planned_hours == Decimal("12")

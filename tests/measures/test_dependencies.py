@@ -345,3 +345,22 @@ def test_api_viewer_gets_403_on_writes(personas, package, api_as):
     assert answer.status_code == 403
     assert viewer.delete(f"{API}{edge.pk}/").status_code == 403
     assert edges(personas.org).count() == 1
+
+
+def test_api_removal_is_guarded_by_the_successors_version(personas, package, api_as):
+    first, second = measures(package, 2)
+    edge = link(personas.org, first, second, personas.lead)
+    api = api_as(personas.lead)
+    etag = api.get(f"/api/v1/orgs/acme/measures/{second.pk}/")["ETag"]
+    assert etag == f'"{fresh(second).version}"'
+    stale = f'"{fresh(second).version - 1}"'
+    answer = api.delete(f"{API}{edge.pk}/", HTTP_IF_MATCH=stale)
+    assert answer.status_code == 412
+    assert edges(personas.org).filter(pk=edge.pk).exists()
+    assert fresh(second).version == int(etag.strip('"'))
+    # The predecessor's version is not the one that guards the edge.
+    other = f'"{fresh(first).version + 100}"'
+    assert api.delete(f"{API}{edge.pk}/", HTTP_IF_MATCH=other).status_code == 412
+    answer = api.delete(f"{API}{edge.pk}/", HTTP_IF_MATCH=etag)
+    assert answer.status_code == 204 and not edges(personas.org).exists()
+    assert answer["ETag"] == f'"{fresh(second).version}"' != etag

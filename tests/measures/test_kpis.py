@@ -309,3 +309,53 @@ def test_api_access_and_tenant_isolation(personas, measure, api_as):
     assert answer.status_code == 403
     assert viewer.delete(f"/api/v1/orgs/acme/kpis/{kpi.pk}/").status_code == 403
     assert Kpi.objects.for_org(personas.org).filter(target=2).exists()
+
+
+@pytest.mark.parametrize("parent", ["measure", "project"])
+def test_api_writes_are_guarded_by_the_version_of_the_kpis_parent(
+    personas, measure, api_as, parent
+):
+    owner = measure if parent == "measure" else measure.project
+    kpi = kpi_create(
+        organization=personas.org,
+        by=personas.lead,
+        name="Scrap",
+        direction="lower",
+        target=2,
+        **{parent: owner},
+    )
+
+    def version():
+        return type(owner).objects.for_org(personas.org).get(pk=owner.pk).version
+
+    def definition():
+        return Kpi.objects.for_org(personas.org).get(pk=kpi.pk).target
+
+    api = api_as(personas.lead)
+    url = f"/api/v1/orgs/acme/kpis/{kpi.pk}/"
+    etag = api.get(url)["ETag"]
+    assert etag == f'"{version()}"' == api.get(f"{url}values/")["ETag"]
+    stale = f'"{version() - 1}"'
+    full = {"name": "Scrap", "direction": "lower", "target": "5"}
+    month = {"period": THIS_MONTH, "actual": "1"}
+    for answer in (
+        api.put(url, full, format="json", HTTP_IF_MATCH=stale),
+        api.patch(url, {"target": "5"}, format="json", HTTP_IF_MATCH=stale),
+        api.put(f"{url}values/", month, format="json", HTTP_IF_MATCH=stale),
+        api.delete(url, HTTP_IF_MATCH=stale),
+    ):
+        assert answer.status_code == 412, answer.json()
+    assert definition() == 2 and not values_of(kpi).exists()
+    assert f'"{version()}"' == etag
+    answer = api.patch(url, {"target": "3"}, format="json", HTTP_IF_MATCH=etag)
+    assert answer.status_code == 200 and definition() == 3
+    assert answer["ETag"] == f'"{version()}"' != etag
+    assert api.put(url, full, format="json", HTTP_IF_MATCH=etag).status_code == 412
+    answer = api.put(url, full, format="json", HTTP_IF_MATCH=answer["ETag"])
+    assert answer.status_code == 200 and definition() == 5
+    recorded = api.put(f"{url}values/", month, format="json", HTTP_IF_MATCH=answer["ETag"])
+    assert recorded.status_code == 200 and values_of(kpi).count() == 1
+    assert recorded["ETag"] == f'"{version()}"' != answer["ETag"]
+    removed = api.delete(url, HTTP_IF_MATCH=recorded["ETag"])
+    assert removed.status_code == 204
+    assert not Kpi.objects.for_org(personas.org).filter(pk=kpi.pk).exists()

@@ -321,3 +321,58 @@ def test_api_statements_follow_the_same_rules(personas, measure, api_as):
         == 403
     )
     assert fresh(measure).no_dependencies is True
+
+
+def test_api_risk_writes_are_guarded_by_the_measures_version(personas, measure, api_as):
+    api = api_as(personas.owner)
+    risk = risk_create(measure=measure, by=personas.owner, title="A", probability=1, impact=1)
+    read = api.get(api_url(measure, risk))
+    etag = read["ETag"]
+    assert etag == f'"{fresh(measure).version}"'
+    assert api.get(api_url(measure))["ETag"] == etag
+    stale = f'"{fresh(measure).version - 1}"'
+    for answer in (
+        api.put(
+            api_url(measure, risk),
+            {"title": "B", "probability": 2, "impact": 2},
+            format="json",
+            HTTP_IF_MATCH=stale,
+        ),
+        api.patch(api_url(measure, risk), {"title": "B"}, format="json", HTTP_IF_MATCH=stale),
+        api.delete(api_url(measure, risk), HTTP_IF_MATCH=stale),
+    ):
+        assert answer.status_code == 412, answer.json()
+    assert fresh_risk(risk).title == "A" and fresh(measure).version == int(etag.strip('"'))
+    changed = api.patch(api_url(measure, risk), {"title": "B"}, format="json", HTTP_IF_MATCH=etag)
+    assert changed.status_code == 200 and fresh_risk(risk).title == "B"
+    assert changed["ETag"] == f'"{fresh(measure).version}"' != etag
+    again = api.patch(api_url(measure, risk), {"title": "C"}, format="json", HTTP_IF_MATCH=etag)
+    assert again.status_code == 412 and fresh_risk(risk).title == "B"
+    replaced = api.put(
+        api_url(measure, risk),
+        {"title": "D", "probability": 2, "impact": 3},
+        format="json",
+        HTTP_IF_MATCH=changed["ETag"],
+    )
+    assert replaced.status_code == 200 and fresh_risk(risk).score == 6
+    removed = api.delete(api_url(measure, risk), HTTP_IF_MATCH=replaced["ETag"])
+    assert removed.status_code == 204 and not risks(measure).exists()
+    assert removed["ETag"] == f'"{fresh(measure).version}"' != replaced["ETag"]
+
+
+def test_api_statements_are_guarded_by_the_measures_version(personas, measure, api_as):
+    url = f"/api/v1/orgs/acme/measures/{measure.pk}/statements/"
+    api = api_as(personas.owner)
+    etag = api.get(url)["ETag"]
+    assert etag == f'"{fresh(measure).version}"'
+    stale = f'"{fresh(measure).version - 1}"'
+    body = {"no_material_risk": True, "no_dependencies": True}
+    answer = api.put(url, body, format="json", HTTP_IF_MATCH=stale)
+    assert answer.status_code == 412
+    assert fresh(measure).no_material_risk is False and fresh(measure).no_dependencies is False
+    assert api.put(url, {}, format="json", HTTP_IF_MATCH=stale).status_code == 412
+    answer = api.put(url, body, format="json", HTTP_IF_MATCH=etag)
+    assert answer.status_code == 200 and answer.json() == body
+    assert answer["ETag"] == f'"{fresh(measure).version}"' != etag
+    assert api.put(url, {"no_dependencies": False}, HTTP_IF_MATCH=etag).status_code == 412
+    assert fresh(measure).no_dependencies is True
