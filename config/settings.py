@@ -165,7 +165,9 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.get_str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
-USE_THOUSAND_SEPARATOR = True
+# Off: a template must never print an id as "1,359" into a link or a form value. Amounts are
+# grouped where they are shown, explicitly (``floatformat:"0g"``, ``intcomma``).
+USE_THOUSAND_SEPARATOR = False
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -107,3 +107,11 @@ def test_embedded_defaults_start():
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_templates_print_ids_without_grouping():
+    """Ids go into links and form values: 1359 must never come out as "1,359"."""
+    from django.template import Context, Template
+
+    assert Template("{{ pk }}").render(Context({"pk": 1359})) == "1359"
+    assert Template('{{ amount|floatformat:"0g" }}').render(Context({"amount": 1359})) == "1,359"
