@@ -33,6 +33,29 @@ class ImportResultSerializer(serializers.Serializer):
     updated = serializers.ListField(child=serializers.CharField(), help_text="Codes updated.")
 
 
+def run_import(request: Request, importer: Any, organization: Any) -> Any:
+    """Read the uploaded table and run ``importer`` on it; a bad file or any bad row answers 400
+    (``errors.file`` / ``errors.rows`` as "line N, column: reason") with nothing written."""
+    payload = ImportRequestSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    upload = payload.validated_data["file"]
+    try:
+        rows = read_table(upload.name or "", upload.read())
+    except ImportFileError as error:
+        raise serializers.ValidationError({"file": [str(error)]}) from None
+    result = importer(
+        organization=organization,
+        by=request.user,
+        rows=rows,
+        dry_run=payload.validated_data["dry_run"],
+    )
+    if not result.ok:
+        raise serializers.ValidationError(
+            {"rows": [f"line {e.line}, {e.column}: {e.message}" for e in result.errors]}
+        )
+    return result
+
+
 class MeasureImportViewSet(OrgScopedViewSet):
     """Create or update measures from a spreadsheet, all rows or none.
 
@@ -51,23 +74,7 @@ class MeasureImportViewSet(OrgScopedViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not can_add(request.user, Measure, self.organization):
             raise exceptions.PermissionDenied("Your role does not allow this here.")
-        payload = ImportRequestSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        upload = payload.validated_data["file"]
-        try:
-            rows = read_table(upload.name or "", upload.read())
-        except ImportFileError as error:
-            raise serializers.ValidationError({"file": [str(error)]}) from None
-        result = import_measures(
-            organization=self.organization,
-            by=request.user,
-            rows=rows,
-            dry_run=payload.validated_data["dry_run"],
-        )
-        if not result.ok:
-            raise serializers.ValidationError(
-                {"rows": [f"line {e.line}, {e.column}: {e.message}" for e in result.errors]}
-            )
+        result = run_import(request, import_measures, self.organization)
         return Response(
             ImportResultSerializer(
                 {"dry_run": result.dry_run, "created": result.created, "updated": result.updated}
@@ -111,23 +118,7 @@ class FinancialImportViewSet(OrgScopedViewSet):
         tags=["financials"],
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        payload = ImportRequestSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        upload = payload.validated_data["file"]
-        try:
-            rows = read_table(upload.name or "", upload.read())
-        except ImportFileError as error:
-            raise serializers.ValidationError({"file": [str(error)]}) from None
-        result = import_financials(
-            organization=self.organization,
-            by=request.user,
-            rows=rows,
-            dry_run=payload.validated_data["dry_run"],
-        )
-        if not result.ok:
-            raise serializers.ValidationError(
-                {"rows": [f"line {e.line}, {e.column}: {e.message}" for e in result.errors]}
-            )
+        result = run_import(request, import_financials, self.organization)
         return Response(
             FinancialImportResultSerializer(
                 {
