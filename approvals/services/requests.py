@@ -340,25 +340,48 @@ def request_reject(*, request: ApprovalRequest, by: Any, comment: str) -> Approv
         now = timezone.now()
         step.state, step.decided_at = StepState.REJECTED, now
         step.save(update_fields=["state", "decided_at"])
-        _close_open_steps(request, now)
-        ApprovalAction.objects.create(
-            organization_id=request.organization_id,
-            request=request,
-            step=step,
-            actor=by,
-            decision=Decision.REJECT,
-            comment=comment,
-        )
-        request.reject()
-        request.decided_by, request.decided_at, request.decision_comment = by, now, comment
-        request.save()
-        audit_record(
-            actor=by,
-            action="approval.rejected",
-            obj=request,
-            changes={"state": [RequestState.PENDING, RequestState.REJECTED], "comment": comment},
-        )
+        _conclude(request, Decision.REJECT, by=by, now=now, comment=comment, step=step)
     return request
+
+
+# How a pending request ends without being carried out: its transition and audit action.
+ENDINGS: dict[str, tuple[str, str, str]] = {
+    Decision.REJECT: ("reject", RequestState.REJECTED, "approval.rejected"),
+    Decision.WITHDRAW: ("withdraw", RequestState.WITHDRAWN, "approval.withdrawn"),
+    Decision.EXPIRE: ("expire", RequestState.EXPIRED, "approval.expired"),
+}
+
+
+def _conclude(
+    request: ApprovalRequest,
+    decision: str,
+    *,
+    by: Any,
+    now: dt.datetime,
+    comment: str = "",
+    note: str = "",
+    step: ApprovalStep | None = None,
+) -> None:
+    """End a pending request (row locked) by rejection, withdrawal or expiry: close its open
+    steps, record the action, move the state, audit. ``note`` is the action's comment when
+    nobody wrote one (expiry)."""
+    method, state, action = ENDINGS[decision]
+    _close_open_steps(request, now)
+    ApprovalAction.objects.create(
+        organization_id=request.organization_id,
+        request=request,
+        step=step,
+        actor=by,
+        decision=decision,
+        comment=comment or note,
+    )
+    getattr(request, method)()
+    request.decided_by, request.decided_at, request.decision_comment = by, now, comment
+    request.save()
+    changes: dict[str, Any] = {"state": [RequestState.PENDING, state]}
+    if by is not None:
+        changes["comment"] = comment
+    audit_record(actor=by, action=action, obj=request, changes=changes)
 
 
 def may_withdraw(request: ApprovalRequest, measure: Measure, user: Any) -> bool:
@@ -377,24 +400,7 @@ def request_withdraw(*, request: ApprovalRequest, by: Any, comment: str = "") ->
         if errors:
             raise ValidationError(errors)
         _pending(request)
-        now = timezone.now()
-        _close_open_steps(request, now)
-        ApprovalAction.objects.create(
-            organization_id=request.organization_id,
-            request=request,
-            actor=by,
-            decision=Decision.WITHDRAW,
-            comment=comment,
-        )
-        request.withdraw()
-        request.decided_by, request.decided_at, request.decision_comment = by, now, comment
-        request.save()
-        audit_record(
-            actor=by,
-            action="approval.withdrawn",
-            obj=request,
-            changes={"state": [RequestState.PENDING, RequestState.WITHDRAWN], "comment": comment},
-        )
+        _conclude(request, Decision.WITHDRAW, by=by, now=timezone.now(), comment=comment)
     return request
 
 
@@ -417,23 +423,7 @@ def requests_expire(
             request = ApprovalRequest.objects.for_org(org_id).select_for_update().get(pk=request_id)
             if request.state != RequestState.PENDING:
                 continue  # decided meanwhile
-            _close_open_steps(request, now)
-            ApprovalAction.objects.create(
-                organization_id=org_id,
-                request=request,
-                actor=None,
-                decision=Decision.EXPIRE,
-                comment="A step ran past its SLA.",
-            )
-            request.expire()
-            request.decided_at = now
-            request.save()
-            audit_record(
-                actor=None,
-                action="approval.expired",
-                obj=request,
-                changes={"state": [RequestState.PENDING, RequestState.EXPIRED]},
-            )
+            _conclude(request, Decision.EXPIRE, by=None, now=now, note="A step ran past its SLA.")
             expired += 1
     return expired
 
