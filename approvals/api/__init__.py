@@ -1,0 +1,1 @@
+"""The approvals API: requests, and (each in its module) the other approval endpoints."""
