@@ -36,8 +36,9 @@ from approvals.services.approvers import step_to_fill
 from approvals.services.policies import known_kind, policy_for
 from governance.access import can, require
 from governance.audit import audit_record
+from governance.decisions import Decided, decision_record
 from governance.errors import AccessDenied, Conflict, ValidationError
-from governance.models import Organization
+from governance.models import DecisionKind, Organization, Venue
 from measures import gates
 from measures.models import Measure
 from measures.services.financials import parse_amount
@@ -301,6 +302,7 @@ def request_approve(*, request: ApprovalRequest, by: Any, comment: str = "") -> 
         request.approve()
         request.decided_by, request.decided_at, request.decision_comment = by, now, comment
         request.save()
+        _log_decision(request, measure, Decision.APPROVE, by=by, comment=comment, now=now)
         audit_record(
             actor=by,
             action="approval.approved",
@@ -378,10 +380,52 @@ def _conclude(
     getattr(request, method)()
     request.decided_by, request.decided_at, request.decision_comment = by, now, comment
     request.save()
+    if decision != Decision.WITHDRAW:
+        _log_decision(request, None, decision, by=by, comment=comment or note, now=now)
     changes: dict[str, Any] = {"state": [RequestState.PENDING, state]}
     if by is not None:
         changes["comment"] = comment
     audit_record(actor=by, action=action, obj=request, changes=changes)
+
+
+# What each ending of a request is in the decision log; a withdrawal decides nothing.
+LOGGED: dict[str, str] = {
+    Decision.APPROVE: DecisionKind.APPROVED,
+    Decision.REJECT: DecisionKind.REJECTED,
+    Decision.EXPIRE: DecisionKind.EXPIRED,
+}
+CHANGE_LOGGED: dict[str, str] = {
+    Decision.APPROVE: DecisionKind.CHANGE_APPROVED,
+    Decision.REJECT: DecisionKind.CHANGE_REJECTED,
+}
+
+
+def _log_decision(
+    request: ApprovalRequest,
+    measure: Measure | None,
+    decision: str,
+    *,
+    by: Any,
+    comment: str,
+    now: dt.datetime,
+) -> None:
+    """Record the request's outcome in the decision log (same transaction)."""
+    change = request.kind == "baseline_change"
+    kind = (CHANGE_LOGGED if change else LOGGED).get(decision, LOGGED[decision])
+    code = measure.code if measure is not None else f"measure #{request.measure_id}"
+    decision_record(
+        Decided(
+            kind=kind,
+            venue=Venue.CHANGE_CONTROL if change else Venue.APPROVAL,
+            subject=request,
+            summary=f"{kind_label(request.kind)} for {code}: {DecisionKind(kind).label.lower()}.",
+            by=by,
+            rationale=comment,
+            measure_id=request.measure_id,
+            details={"request": request.pk, "kind": request.kind, **request.proposed_change},
+        ),
+        at=now,
+    )
 
 
 def may_withdraw(request: ApprovalRequest, measure: Measure, user: Any) -> bool:

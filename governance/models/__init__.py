@@ -1,4 +1,5 @@
 from governance.models.audit import AuditEvent
+from governance.models.decisions import DecisionKind, DecisionRecord, Venue
 from governance.models.grants import (
     OrganizationGroupPermission,
     OrganizationUserPermission,
@@ -34,6 +35,8 @@ __all__ = [
     "AuditEvent",
     "BusinessUnit",
     "DecisionForum",
+    "DecisionKind",
+    "DecisionRecord",
     "ForumMember",
     "Function",
     "HierarchyNode",
@@ -58,4 +61,5 @@ __all__ = [
     "TenantQuerySet",
     "TokenScope",
     "UnscopedQuery",
+    "Venue",
 ]

@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from governance.access import can, require, restrict
 from governance.audit import audit_record
+from governance.decisions import Decided, decision_record
 from governance.errors import AccessDenied, ValidationError
-from governance.models import AuditEvent, Organization
+from governance.models import AuditEvent, DecisionKind, Organization, Venue
 from measures import gates
 from measures.fiscal import fiscal_range
 from measures.models import (
@@ -423,6 +424,7 @@ def actuals_validate(
         entry.validated_at = timezone.now()
         entry.validation_note = reason
         entry.save()
+        decision_record(_validation_decided(measure, entry, decision, by, reason))
         audit_record(
             actor=by,
             action=f"measure.actual_{decision}",
@@ -436,6 +438,39 @@ def actuals_validate(
             },
         )
     return entry
+
+
+VALIDATION_DECISIONS: dict[str, str] = {
+    "validate": DecisionKind.VALIDATED,
+    "partial": DecisionKind.PARTIALLY_VALIDATED,
+    "reject": DecisionKind.VALIDATION_REJECTED,
+}
+
+
+def _validation_decided(
+    measure: Measure, entry: FinancialEntry, decision: str, by: Any, reason: str
+) -> Decided:
+    """The decision-log record of a controller's verdict on one actual."""
+    kind = VALIDATION_DECISIONS[decision]
+    validated = "" if entry.validated_amount is None else f", {entry.validated_amount} counted"
+    return Decided(
+        kind=kind,
+        venue=Venue.VALIDATION_QUEUE,
+        subject=entry,
+        summary=(
+            f"{measure.code} {entry.get_line_display().lower()} {entry.period:%Y-%m}: "
+            f"{DecisionKind(kind).label.lower()} (claimed {entry.amount}{validated})."
+        ),
+        by=by,
+        rationale=reason,
+        measure_id=measure.pk,
+        details={
+            "period": f"{entry.period:%Y-%m}",
+            "line": entry.line,
+            "claimed": str(entry.amount),
+            "validated": None if entry.validated_amount is None else str(entry.validated_amount),
+        },
+    )
 
 
 # --- Entering stages ---------------------------------------------------------------------------

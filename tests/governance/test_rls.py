@@ -36,6 +36,7 @@ from governance.models import (
     AuditEvent,
     BusinessUnit,
     DecisionForum,
+    DecisionRecord,
     ForumMember,
     Function,
     LegalEntity,
@@ -87,6 +88,7 @@ SEEDED = (
     ApprovalRequest,
     ApprovalStep,
     ApprovalAction,
+    DecisionRecord,
 )
 
 
@@ -244,6 +246,17 @@ def approval_rows_seed(organization: Any, measure: Any, requester: Any) -> None:
     )
     ApprovalAction.objects.create(
         organization=organization, request=request, step=step, actor=requester, decision="submit"
+    )
+    DecisionRecord.objects.create(
+        organization=organization,
+        kind="approved",
+        venue="approval",
+        measure=measure,
+        subject_type="approvals.approvalrequest",
+        subject_id=request.pk,
+        subject_repr=str(request),
+        summary="Approved.",
+        decided_by=requester,
     )
 
 
