@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from approvals.api.urls import urlpatterns as approval_urls
+from governance.api.decisions import urlpatterns as decision_urls
 from governance.api.hierarchy import node_viewset_class
 from governance.api.views import OrganizationViewSet
 from governance.models import Portfolio, Program, Project
@@ -45,4 +46,5 @@ urlpatterns = [
     path("orgs/<slug:org_slug>/", include(milestone_urls)),
     path("orgs/<slug:org_slug>/", include(risk_urls)),
     path("orgs/<slug:org_slug>/", include(approval_urls)),
+    path("orgs/<slug:org_slug>/", include(decision_urls)),
 ]

@@ -281,6 +281,8 @@ SPECTACULAR_SETTINGS = {
         "ImplementationStatus": "measures.models.milestones.ImplementationStatus",
         "RiskStatus": "measures.models.risks.RiskStatus",
         "PotentialStatus": "measures.models.financials.PotentialStatus",
+        "DecisionKind": "governance.models.decisions.DecisionKind",
+        "ApprovalKind": "approvals.models.KIND_CHOICES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from governance.access import restrict
-from governance.models import HierarchyNode, Membership, Organization
+from governance.models import DecisionRecord, HierarchyNode, Membership, Organization
 from governance.models.hierarchy import hierarchy_models
 
 
@@ -66,3 +66,23 @@ def member_list(*, organization: Organization, search: str = "") -> QuerySet[Mem
             | Q(user__email__icontains=word)
         )
     return queryset.order_by("user__first_name", "user__last_name", "user__username", "pk")
+
+
+# Venues whose records carry amounts: shown only to who may see the measure's financials.
+MONEY_VENUES = ("validation_queue", "change_control")
+
+
+def decisions_visible(user: Any, organization: Organization) -> QuerySet[DecisionRecord]:
+    """The decision log as ``user`` may read it: records of measures they may see, and those
+    carrying amounts only where they may see financials. Newest first, people loaded."""
+    records = DecisionRecord.objects.for_org(organization)
+    visible = restrict(records, user, "view", organization=organization)
+    with_money = restrict(records, user, "view_financials", organization=organization)
+    return (
+        visible.filter(
+            ~Q(venue__in=MONEY_VENUES)
+            | Q(pk__in=with_money.filter(venue__in=MONEY_VENUES).values("pk"))
+        )
+        .select_related("decided_by", "measure", "forum")
+        .order_by("-decided_at", "-id")
+    )

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from governance.models import Portfolio, Program, Project
+from governance.views.decisions import DecisionLogView
 from governance.views.hierarchy import node_urlpatterns
 from governance.views.home import OrganizationHome
 from governance.views.members import (
@@ -15,6 +16,7 @@ from governance.views.tokens import TokenCreateView, TokenListView, TokenRevokeV
 
 urlpatterns = [
     path("", OrganizationHome.as_view(), name="org-home"),
+    path("decisions/", DecisionLogView.as_view(), name="decision-log"),
     *node_urlpatterns(Portfolio),
     *node_urlpatterns(Program),
     *node_urlpatterns(Project),

@@ -32,7 +32,7 @@ from schemathesis.core import NOT_SET
 
 from approvals.models import ApprovalRequest, ApprovalStep
 from config.wsgi import application
-from governance.models import AuditEvent, Role
+from governance.models import AuditEvent, DecisionRecord, Role
 from governance.services.hierarchy import node_archive
 from governance.services.tokens import token_issue
 from measures.models import (
@@ -63,6 +63,7 @@ SEGMENTS = {
     "measures": ("measure", "package"),
     "kpis": ("kpi", None),
     "approvals": ("approval", None),
+    "decisions": ("decision", None),
 }
 # Body fields that hold an id, and the kind of row they point at.
 REFERENCES = {
@@ -301,6 +302,19 @@ def _populate(tenant: Tenant) -> Tenant:
     )
     tenant.ids["measure"] += [awaiting.pk, askable.pk]
     tenant.ids["approval"] = [request.pk]
+    tenant.ids["decision"] = [
+        DecisionRecord.objects.create(
+            organization=org,
+            kind="approved",
+            venue="approval",
+            measure=awaiting,
+            subject_type="approvals.approvalrequest",
+            subject_id=request.pk,
+            subject_repr=str(request),
+            summary="Approved.",
+            decided_by=owner,
+        ).pk
+    ]
     tenant.ids["askable"] = [askable.pk]
     return tenant
 

@@ -183,6 +183,10 @@ ROUTES: dict[str, Route] = {
     "api:approval-approve": Route({"POST": "decide"}, "approval", True),
     "api:approval-reject": Route({"POST": "decide"}, "approval", True),
     "api:approval-withdraw": Route({"POST": "change"}, "approval", True),
+    # The decision log: a record is read with its measure ("decision" is an approval's record).
+    "decision-log": Route({"GET": "view"}),
+    "api:decision-record-list": Route({"GET": "view"}, api=True),
+    "api:decision-record-detail": Route({"GET": "view"}, "decision", True),
 }
 # The Django admin is for staff only and is covered as one rule (see test_admin_is_staff_only).
 COVERED_NAMESPACES = ("admin:",)
@@ -433,6 +437,22 @@ def approval_pending(measure: HierarchyNode, requester: object) -> HierarchyNode
     return request  # type: ignore[return-value]
 
 
+def decision_of(request: HierarchyNode) -> HierarchyNode:
+    """The decision-log record of ``request`` (as if it had been approved)."""
+    from governance.models import DecisionRecord
+
+    return DecisionRecord.objects.create(  # type: ignore[return-value]
+        organization_id=request.organization_id,
+        kind="approved",
+        venue="approval",
+        measure_id=request.measure_id,  # type: ignore[attr-defined]
+        subject_type="approvals.approvalrequest",
+        subject_id=request.pk,
+        subject_repr=str(request),
+        summary="Approved.",
+    )
+
+
 def build_world() -> World:
     org = OrganizationFactory(slug="acme")
     globex = OrganizationFactory(slug="globex")
@@ -485,6 +505,8 @@ def build_world() -> World:
         world.nodes[("approval", scope)] = approval_pending(
             world.nodes[("measure", scope)], world.people[requester]
         )
+    for scope in ("in", "out", "tenant"):
+        world.nodes[("decision", scope)] = decision_of(world.nodes[("approval", scope)])
     theirs, _ = token_issue(user=colleague, organization=org, name="theirs", by=colleague)
     foreign, _ = token_issue(user=outsider, organization=globex, name="foreign", by=outsider)
     for persona in PERSONAS:

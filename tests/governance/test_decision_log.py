@@ -92,3 +92,84 @@ def test_each_validation_verdict_is_recorded_in_the_queue(
     assert record.kind == kind and record.venue == Venue.VALIDATION_QUEUE
     assert record.details["claimed"] == "700.00" and record.details["validated"] == validated
     assert record.decided_by == personas.controller and record.measure_id == measure.pk
+
+
+# --- the page and the API ---------------------------------------------------------------------
+
+PAGE = "/o/acme/decisions/"
+API = "/api/v1/orgs/acme/decisions/"
+
+
+def approved_and_validated(personas):
+    """One approval (visible to every member) and one validation (financials only)."""
+    measure = at_detailed(personas)
+    request = request_submit(measure=measure, kind="gate:decided", by=personas.owner)
+    request_approve(request=request, by=personas.executive, comment="Solid case")
+    month = f"{THIS_MONTH:%Y-%m}"
+    financials_upsert(
+        measure=measure,
+        rows=[{"period": month, "line": "benefit", "scenario": "actual", "amount": "700"}],
+        by=personas.owner,
+    )
+    actuals_validate(
+        measure=measure, period=month, line="benefit", decision="validate", by=personas.controller
+    )
+    return measure
+
+
+def test_the_log_page_lists_decisions_and_filters_them(personas, client):
+    approved_and_validated(personas)
+    client.force_login(personas.executive)
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    text = page.content.decode()
+    validated = "<td>Benefit validated</td>"
+    assert "Solid case" in text and validated in text
+    only = client.get(PAGE, {"venue": "validation_queue"}).content.decode()
+    assert validated in only and "Solid case" not in only
+    searched = client.get(PAGE, {"q": "solid"}).content.decode()
+    assert "Solid case" in searched and validated not in searched
+
+
+def test_a_bad_filter_is_marked_and_kept(personas, client):
+    client.force_login(personas.executive)
+    page = client.get(PAGE, {"kind": "nonsense", "q": "keep me", "since": "2026-13-40"})
+    assert page.status_code == 400
+    text = page.content.decode()
+    assert "is-invalid" in text and 'value="keep me"' in text
+
+
+def test_who_may_not_see_financials_does_not_see_validations(personas, api_as):
+    approved_and_validated(personas)
+    seen = {row["kind"] for row in api_as(personas.viewer).get(API).json()["results"]}
+    assert seen == {"approved"}
+    seen = {row["kind"] for row in api_as(personas.controller).get(API).json()["results"]}
+    assert seen == {"approved", "validated"}
+    assert api_as(personas.outsider).get(API).status_code == 404
+
+
+def test_the_api_filters_and_pages_newest_first(personas, api_as):
+    measure = approved_and_validated(personas)
+    client = api_as(personas.admin)
+    body = client.get(API, {"page_size": 1}).json()
+    assert [row["kind"] for row in body["results"]] == ["validated"]
+    assert client.get(body["next"]).json()["results"][0]["kind"] == "approved"
+    rows = client.get(API, {"measure": measure.pk, "kind": "approved"}).json()["results"]
+    assert [row["rationale"] for row in rows] == ["Solid case"]
+    assert rows[0]["decided_by_name"]
+    answer = client.get(API, {"kind": "nonsense"})
+    assert answer.status_code == 400 and "kind" in answer.json()["errors"]
+
+
+def test_the_log_takes_the_same_queries_at_any_size(personas, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(personas.admin)
+    counts = []
+    for _ in range(2):
+        approved_and_validated(personas)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(PAGE).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
