@@ -1,5 +1,12 @@
 from governance.models.audit import AuditEvent
 from governance.models.decisions import DecisionKind, DecisionRecord, Venue
+from governance.models.exceptions import (
+    CaseState,
+    Cause,
+    ExceptionCase,
+    ImpactedMeasure,
+    RippleDirty,
+)
 from governance.models.grants import (
     OrganizationGroupPermission,
     OrganizationUserPermission,
@@ -34,12 +41,16 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "BusinessUnit",
+    "CaseState",
+    "Cause",
     "DecisionForum",
     "DecisionKind",
     "DecisionRecord",
+    "ExceptionCase",
     "ForumMember",
     "Function",
     "HierarchyNode",
+    "ImpactedMeasure",
     "LegalEntity",
     "MemberKind",
     "Membership",
@@ -55,6 +66,7 @@ __all__ = [
     "Project",
     "ProjectGroupPermission",
     "ProjectUserPermission",
+    "RippleDirty",
     "Role",
     "TenantManager",
     "TenantModel",
