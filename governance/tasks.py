@@ -7,6 +7,7 @@ from typing import Any
 
 from celery import Task, shared_task
 from django.apps import apps
+from django.db import OperationalError
 
 from governance.models import TenantModel
 from governance.rls import enforced_by_database, tenant_scope
@@ -53,3 +54,63 @@ def count_rows(*, organization_id: int, model_label: str) -> int:
     rows = model.objects.all()
     rows = rows.unscoped() if enforced_by_database() else rows.for_org(organization_id)
     return rows.count()
+
+
+# --- management by exception ------------------------------------------------------------------
+
+
+@shared_task(
+    name="governance.ripple_process",
+    base=TenantTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def ripple_process_task(*, organization_id: int) -> int:
+    """Recompute the exception cases of the organization's dirty measures; safe to run twice."""
+    from governance.ripple.outbox import ripple_process
+
+    summary = ripple_process(organization=organization_id)
+    return 0 if summary is None else summary.roots
+
+
+@shared_task(
+    name="governance.ripple_full",
+    base=TenantTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def ripple_full_task(*, organization_id: int) -> int:
+    """Recompute every exception case of the organization (nightly; time-based causes such as
+    a due date passing appear here)."""
+    from governance.ripple.cases import cases_recompute
+
+    return cases_recompute(organization=organization_id).roots
+
+
+@shared_task(name="governance.ripple_sweep", acks_late=True, reject_on_worker_lost=True)
+def ripple_sweep_task() -> int:
+    """Enqueue the processing of every organization with marks waiting (a lost message or a
+    killed worker left them): the guarantee that no recompute is lost."""
+    from governance.ripple.outbox import organizations_dirty
+
+    organizations = organizations_dirty()
+    for organization_id in organizations:
+        ripple_process_task.delay(organization_id=organization_id)
+    return len(organizations)
+
+
+@shared_task(name="governance.ripple_nightly", acks_late=True, reject_on_worker_lost=True)
+def ripple_nightly_task() -> int:
+    """Enqueue a full recompute of every organization."""
+    from governance.models import Organization
+
+    ids = list(Organization.objects.values_list("pk", flat=True))
+    for organization_id in ids:
+        ripple_full_task.delay(organization_id=organization_id)
+    return len(ids)

@@ -5,7 +5,9 @@ from governance.models.exceptions import (
     Cause,
     ExceptionCase,
     ImpactedMeasure,
+    MitigationAction,
     RippleDirty,
+    TradeOff,
 )
 from governance.models.grants import (
     OrganizationGroupPermission,
@@ -54,6 +56,7 @@ __all__ = [
     "LegalEntity",
     "MemberKind",
     "Membership",
+    "MitigationAction",
     "Organization",
     "OrganizationGroupPermission",
     "OrganizationUserPermission",
@@ -72,6 +75,7 @@ __all__ = [
     "TenantModel",
     "TenantQuerySet",
     "TokenScope",
+    "TradeOff",
     "UnscopedQuery",
     "Venue",
 ]

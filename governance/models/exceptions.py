@@ -10,6 +10,7 @@ the cases it touches and removes the mark.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -63,6 +64,10 @@ class ExceptionCase(TenantModel):
     updated_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_reason = models.TextField(blank=True)
+    decision = models.CharField(max_length=10, blank=True, help_text="The trade-off chosen.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -130,3 +135,39 @@ class RippleDirty(TenantModel):
 
     def __str__(self) -> str:
         return f"dirty {self.measure_id}"
+
+
+class TradeOff(models.TextChoices):
+    ACCEPT = "accept", "Accept the impact"
+    REPLAN = "replan", "Re-plan the affected measures"
+    MITIGATE = "mitigate", "Mitigate"
+    ESCALATE = "escalate", "Escalate to the next forum"
+    SACRIFICE = "sacrifice", "Sacrifice another objective"
+
+
+class MitigationAction(TenantModel):
+    """What a forum decided to do about a case: an owner, a due date, done or not."""
+
+    ACCESS_VIA = "case"
+
+    case = models.ForeignKey(ExceptionCase, on_delete=models.CASCADE, related_name="mitigations")
+    title = models.CharField(max_length=300)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mitigations"
+    )
+    due_date = models.DateField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        indexes = [
+            models.Index(fields=["organization", "owner", "done_at"], name="mitigation_owner_idx"),
+            models.Index(fields=["organization", "case"], name="mitigation_case_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

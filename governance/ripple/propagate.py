@@ -4,9 +4,10 @@ and against brute force without a database.
 An edge says the successor starts after the predecessor finishes, plus ``lag`` days. A slip of
 ``d`` days at the predecessor pushes the successor by ``d`` minus the slack the plan left
 between them (``successor start - (predecessor end + 1 day + lag)``, never below zero); a
-successor with several slipping predecessors takes the largest push. Dates missing on either side leave no known slack:
-the slip passes through whole. Only the root's own slip is propagated: a measure that was already
-late against its predecessors in the plan is not blamed on the root.
+successor with several slipping predecessors takes the largest push. Dates missing on either
+side leave no known slack: the slip passes through whole. Only the root's own slip is
+propagated: a measure that was already late against its predecessors in the plan is not blamed
+on the root.
 
 Value at risk: a measure slipping ``d`` days delivers its benefit ``ceil(d / 30)`` months later.
 Per period, the value at risk is what the period loses (``series[p] - series[p - k]``, negative

@@ -21,6 +21,7 @@ from governance.access import can, require, restrict
 from governance.audit import audit_record
 from governance.errors import AccessDenied, ValidationError
 from governance.models import Organization
+from governance.ripple.outbox import ripple_mark
 from governance.services.hierarchy import check_version
 from measures import gates
 from measures.models import DependencyType, DoI, Measure, MeasureDependency
@@ -237,6 +238,9 @@ def dependency_create(
                 "withdrawn_no_dependencies": [m.code for m in (before, after) if m.no_dependencies],
             },
         )
+        ripple_mark(
+            organization=edge.organization_id, measure_ids=[edge.predecessor_id, edge.successor_id]
+        )
     return edge
 
 
@@ -263,6 +267,9 @@ def dependency_delete(
             action="dependency.deleted",
             obj=edge,
             changes={"predecessor": edge.predecessor.code, "successor": edge.successor.code},
+        )
+        ripple_mark(
+            organization=edge.organization_id, measure_ids=[edge.predecessor_id, edge.successor_id]
         )
         edge.delete()
         Measure.objects.for_org(edge.organization_id).filter(pk=edge.successor_id).update(

@@ -24,6 +24,7 @@ from governance.audit import audit_record
 from governance.decisions import Decided, decision_record
 from governance.errors import AccessDenied, ValidationError
 from governance.models import AuditEvent, DecisionKind, Organization, Venue
+from governance.ripple.outbox import ripple_mark
 from measures import gates
 from measures.fiscal import fiscal_range
 from measures.models import (
@@ -253,6 +254,7 @@ def financials_upsert(*, measure: Measure, rows: Sequence[dict[str, Any]], by: A
                 for cell in changed
             },
         )
+        ripple_mark(organization=measure.organization_id, measure_ids=[measure.pk])
         potential_recompute(organization=organization, measure_ids=[measure.pk])
     return len(changed)
 
@@ -355,6 +357,7 @@ def financials_bulk_upsert(
             ],
             batch_size=2_000,
         )
+        ripple_mark(organization=organization, measure_ids=changed)
         # The Potential Status compares the forecast with the plan (or its baseline).
         reference = (Scenario.FORECAST, Scenario.PLAN)
         if any(cell.scenario in reference for cells in changed.values() for cell in cells):

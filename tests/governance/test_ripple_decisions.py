@@ -1,0 +1,156 @@
+"""Trade-off decisions on exception cases: who may decide, each option and its side effects,
+escalation by hand and after the forum's SLA."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from governance.errors import AccessDenied, Conflict, ValidationError
+from governance.models import (
+    CaseState,
+    DecisionForum,
+    DecisionRecord,
+    ExceptionCase,
+    ForumMember,
+    MitigationAction,
+)
+from governance.ripple.cases import cases_recompute
+from governance.ripple.decisions import case_decide, cases_escalate_overdue
+from measures.models import DoI, FinancialEntry, Measure, Milestone
+from tests.factories import MeasureFactory, MeasurePackageFactory
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def setting(personas):
+    """A slipping measure in a project with a project board (the lead sits on it) under a
+    portfolio board (the executive sits on it)."""
+    org = personas.org
+    package = MeasurePackageFactory(project__program__portfolio__organization=org)
+    board = DecisionForum.objects.create(
+        organization=org, name="Portfolio board", portfolio=package.portfolio, sla_days=7
+    )
+    project_board = DecisionForum.objects.create(
+        organization=org,
+        name="Project board",
+        portfolio=package.portfolio,
+        program=package.program,
+        project=package.project,
+        parent=board,
+        sla_days=3,
+    )
+    ForumMember.objects.create(organization=org, forum=project_board, user=personas.lead)
+    ForumMember.objects.create(organization=org, forum=board, user=personas.executive)
+    root = MeasureFactory(package=package, doi="decided", owner=personas.owner)
+    other = MeasureFactory(package=package, doi="decided", owner=personas.owner)
+    FinancialEntry.objects.create(
+        organization=org,
+        measure=other,
+        period=TODAY.replace(day=1),
+        line="benefit",
+        scenario="forecast",
+        amount=Decimal(4000),
+    )
+    baseline = TODAY + dt.timedelta(days=30)
+    Milestone.objects.create(
+        organization=org,
+        measure=root,
+        title="Tooling ready",
+        baseline_due_date=baseline,
+        due_date=baseline + dt.timedelta(days=12),
+    )
+    cases_recompute(organization=org)
+    case = ExceptionCase.objects.for_org(org).get()
+    assert case.forum == project_board
+    return personas, case, other
+
+
+def test_only_forum_members_or_those_above_decide(setting):
+    personas, case, _ = setting
+    with pytest.raises(AccessDenied):
+        case_decide(case=case, option="accept", by=personas.owner, rationale="Fine")
+    case_decide(case=case, option="accept", by=personas.executive, rationale="Within tolerance")
+    case.refresh_from_db()
+    assert case.state == CaseState.DECIDED and case.decision == "accept"
+    record = DecisionRecord.objects.for_org(personas.org).get()
+    assert record.venue == "forum" and record.forum == case.forum
+    assert record.kind == "trade_off" and record.rationale == "Within tolerance"
+    with pytest.raises(Conflict):
+        case_decide(case=case, option="accept", by=personas.lead, rationale="Again")
+
+
+def test_a_decided_impact_does_not_reopen_but_a_worse_one_does(setting):
+    personas, case, _ = setting
+    case_decide(case=case, option="accept", by=personas.lead, rationale="Absorbed")
+    cases_recompute(organization=personas.org)
+    assert not ExceptionCase.objects.for_org(personas.org).filter(state="open").exists()
+    Milestone.objects.for_org(personas.org).update(due_date=TODAY + dt.timedelta(days=60))
+    cases_recompute(organization=personas.org)
+    assert ExceptionCase.objects.for_org(personas.org).filter(state="open").count() == 1
+
+
+def test_mitigation_is_an_action_with_owner_and_due_date(setting):
+    personas, case, _ = setting
+    with pytest.raises(ValidationError) as refused:
+        case_decide(
+            case=case,
+            option="mitigate",
+            by=personas.lead,
+            rationale="Second shift",
+            mitigation={"title": "", "owner": 0, "due_date": "yesterday"},
+        )
+    assert set(refused.value.message_dict) == {"title", "owner", "due_date"}
+    assert ExceptionCase.objects.for_org(personas.org).get().state == CaseState.OPEN
+    due = TODAY + dt.timedelta(days=14)
+    case_decide(
+        case=case,
+        option="mitigate",
+        by=personas.lead,
+        rationale="Second shift",
+        mitigation={"title": "Run a second shift", "owner": personas.owner.pk, "due_date": due},
+    )
+    action = MitigationAction.objects.for_org(personas.org).get()
+    assert action.owner == personas.owner and action.due_date == due
+
+
+def test_sacrificing_a_measure_pauses_it_with_its_value_recorded(setting):
+    personas, case, other = setting
+    case_decide(
+        case=case,
+        option="sacrifice",
+        by=personas.lead,
+        rationale="Free the tooling team",
+        sacrifice={"measure": other.pk, "to": "on_hold"},
+    )
+    assert Measure.objects.for_org(personas.org).get(pk=other.pk).doi == DoI.ON_HOLD
+    record = DecisionRecord.objects.for_org(personas.org).get()
+    assert record.details["value_given_up"] == "4000.00"
+    assert record.details["measure"] == other.pk
+
+
+def test_escalation_moves_the_case_up_and_only_to_a_forum_that_exists(setting):
+    personas, case, _ = setting
+    case_decide(case=case, option="escalate", by=personas.lead, rationale="Beyond our budget")
+    case.refresh_from_db()
+    assert case.state == CaseState.OPEN and case.forum.name == "Portfolio board"
+    assert case.escalations == 1
+    with pytest.raises(Conflict, match="no forum above"):
+        case_decide(case=case, option="escalate", by=personas.executive, rationale="Up")
+
+
+def test_a_case_past_its_sla_escalates_one_level(setting):
+    personas, case, _ = setting
+    assert cases_escalate_overdue(organization=personas.org) == 0
+    later = timezone.now() + dt.timedelta(days=4)
+    assert cases_escalate_overdue(organization=personas.org, now=later) == 1
+    case.refresh_from_db()
+    assert case.forum.name == "Portfolio board" and case.due_at > later
+    # At the top it stays where it is.
+    assert cases_escalate_overdue(organization=personas.org, now=later + dt.timedelta(days=30)) == 0
