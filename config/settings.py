@@ -282,6 +282,7 @@ SPECTACULAR_SETTINGS = {
         "RiskStatus": "measures.models.risks.RiskStatus",
         "PotentialStatus": "measures.models.financials.PotentialStatus",
         "DecisionKind": "governance.models.decisions.DecisionKind",
+        "CaseState": "governance.models.exceptions.CaseState",
         "ApprovalKind": "approvals.models.KIND_CHOICES",
     },
     "POSTPROCESSING_HOOKS": [

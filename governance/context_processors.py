@@ -3,6 +3,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from governance.access import can
+from governance.ripple.selectors import open_case_count
 from governance.selectors import organizations_of
 
 
@@ -16,4 +17,7 @@ def tenancy(request: HttpRequest) -> dict[str, Any]:
         "my_organizations": organizations_of(request.user) if hasattr(request, "user") else [],
         "can_manage_members": organization is not None
         and can(request.user, "administer", organization),
+        "open_exceptions": open_case_count(request.user, organization)
+        if organization is not None and request.user.is_authenticated
+        else 0,
     }

@@ -1,7 +1,7 @@
 """Trade-off decisions on exception cases, and escalation.
 
 A case closes only with a decision by a member of its forum or of a forum above it (a case with
-no forum: who may ``decide`` at organization level). The options:
+no forum: who may ``decide`` on its root measure). The options:
 
 - **accept** the impact; **mitigate** (an action with an owner and a due date, tracked);
 - **re-plan** the affected measures (a change request on each chosen measure, under the
@@ -53,13 +53,13 @@ def forum_chain(forum: DecisionForum | None) -> list[DecisionForum]:
 
 
 def may_decide_case(case: ExceptionCase, user: Any) -> bool:
-    """A member of the case's forum or of one above it; with no forum, who decides for the
-    whole organization."""
+    """A member of the case's forum or of one above it; with no forum, who holds the decision
+    over the root measure (a sponsor's role above it)."""
     if not getattr(user, "pk", None):
         return False
     chain = forum_chain(case.forum)
     if not chain:
-        return can(user, "decide", Organization.objects.get(pk=case.organization_id))
+        return can(user, "decide", case.root)
     return (
         ForumMember.objects.for_org(case.organization_id)
         .filter(forum__in=chain, user_id=user.pk)

@@ -32,7 +32,7 @@ from schemathesis.core import NOT_SET
 
 from approvals.models import ApprovalRequest, ApprovalStep
 from config.wsgi import application
-from governance.models import AuditEvent, DecisionRecord, Role
+from governance.models import AuditEvent, DecisionRecord, ExceptionCase, ImpactedMeasure, Role
 from governance.services.hierarchy import node_archive
 from governance.services.tokens import token_issue
 from measures.models import (
@@ -64,6 +64,7 @@ SEGMENTS = {
     "kpis": ("kpi", None),
     "approvals": ("approval", None),
     "decisions": ("decision", None),
+    "exceptions": ("case", None),
 }
 # Body fields that hold an id, and the kind of row they point at.
 REFERENCES = {
@@ -302,6 +303,17 @@ def _populate(tenant: Tenant) -> Tenant:
     )
     tenant.ids["measure"] += [awaiting.pk, askable.pk]
     tenant.ids["approval"] = [request.pk]
+    case = ExceptionCase.objects.create(
+        organization=org,
+        root=awaiting,
+        cause="milestone_slip",
+        slip_days=5,
+        fingerprint="0" * 64,
+        opened_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    ImpactedMeasure.objects.create(organization=org, case=case, measure=awaiting, slip_days=5)
+    tenant.ids["case"] = [case.pk]
     tenant.ids["decision"] = [
         DecisionRecord.objects.create(
             organization=org,

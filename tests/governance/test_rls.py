@@ -37,14 +37,18 @@ from governance.models import (
     BusinessUnit,
     DecisionForum,
     DecisionRecord,
+    ExceptionCase,
     ForumMember,
     Function,
+    ImpactedMeasure,
     LegalEntity,
     Membership,
+    MitigationAction,
     Organization,
     Portfolio,
     Program,
     Project,
+    RippleDirty,
     Role,
     TenantModel,
 )
@@ -89,6 +93,10 @@ SEEDED = (
     ApprovalStep,
     ApprovalAction,
     DecisionRecord,
+    ExceptionCase,
+    ImpactedMeasure,
+    MitigationAction,
+    RippleDirty,
 )
 
 
@@ -246,6 +254,25 @@ def approval_rows_seed(organization: Any, measure: Any, requester: Any) -> None:
     )
     ApprovalAction.objects.create(
         organization=organization, request=request, step=step, actor=requester, decision="submit"
+    )
+    case = ExceptionCase.objects.create(
+        organization=organization,
+        root=measure,
+        cause="milestone_slip",
+        fingerprint="0" * 64,
+        opened_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    ImpactedMeasure.objects.create(organization=organization, case=case, measure=measure)
+    MitigationAction.objects.create(
+        organization=organization,
+        case=case,
+        title="Second shift",
+        owner=requester,
+        due_date=timezone.localdate(),
+    )
+    RippleDirty.objects.create(
+        organization=organization, measure_id=measure.pk, marked_at=timezone.now()
     )
     DecisionRecord.objects.create(
         organization=organization,
