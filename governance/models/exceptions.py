@@ -122,15 +122,14 @@ class ImpactedMeasure(TenantModel):
 
 
 class RippleDirty(TenantModel):
-    """The outbox: a measure whose change has not been rippled yet (one row per measure)."""
+    """The outbox: a measure whose change has not been rippled yet. Marks are only ever
+    inserted (a measure may be marked twice): an insert waits for no other transaction, so
+    marking never adds a lock a writer could deadlock on."""
 
     measure_id = models.BigIntegerField()
     marked_at = models.DateTimeField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "measure_id"], name="ripple_dirty_uniq")
-        ]
         indexes = [models.Index(fields=["organization", "marked_at"], name="ripple_dirty_at_idx")]
 
     def __str__(self) -> str:

@@ -6,9 +6,9 @@ task takes the marks and recomputes in one transaction, removing the marks only 
 recompute commits: a lost message or a killed worker leaves them in place for the next task or
 the periodic sweep (``ripple_sweep``), so a recompute may be late but is never lost.
 
-Marks are taken with ``SELECT … FOR UPDATE``: a change still being written holds its mark's row,
-so the task waits for that commit and then recomputes with the new data; a change that marks a
-row the task already took writes a fresh row once the task commits.
+Marks are only inserted, never updated, so marking takes no lock another writer could wait on.
+The task takes the marks it sees (``SELECT … FOR UPDATE`` keeps two tasks from taking the same
+ones); a mark still uncommitted is invisible to it, and its own commit enqueues the next task.
 """
 
 from __future__ import annotations
@@ -52,10 +52,7 @@ def ripple_mark(*, organization: Organization | int, measure_ids: Iterable[int |
         return 0
     now = timezone.now()
     RippleDirty.objects.bulk_create(
-        [RippleDirty(organization_id=org_id, measure_id=pk, marked_at=now) for pk in ids],
-        update_conflicts=True,
-        unique_fields=["organization", "measure_id"],
-        update_fields=["marked_at"],
+        [RippleDirty(organization_id=org_id, measure_id=pk, marked_at=now) for pk in ids]
     )
     if not (connection.in_atomic_block and _enqueued_already(org_id)):
         transaction.on_commit(partial(_enqueue, org_id))

@@ -88,3 +88,18 @@ def test_a_lost_message_is_caught_by_the_sweep(personas, django_capture_on_commi
 
 def test_processing_with_nothing_marked_does_nothing(personas):
     assert ripple_process(organization=personas.org) is None
+
+
+def test_the_command_recomputes_an_organization(personas, capsys):
+    from django.core.management import call_command
+
+    measure, milestone = late_milestone(personas)
+    Milestone.objects.for_org(personas.org).filter(pk=milestone.pk).update(
+        due_date=milestone.due_date + dt.timedelta(days=3)
+    )
+    call_command("ripple_recompute", "--org", "acme")
+    assert "acme: 1 root cause(s); opened 1" in capsys.readouterr().out
+    call_command("ripple_recompute", "--org", "acme", "--pending")
+    assert "nothing pending" in capsys.readouterr().out
+    with pytest.raises(Exception, match="No organization"):
+        call_command("ripple_recompute", "--org", "nowhere")
