@@ -9,9 +9,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from governance.models import Organization
-from governance.rls import tenant_scope
 from governance.ripple.cases import cases_recompute
 from governance.ripple.outbox import ripple_process
+from governance.rls import tenant_scope
 
 
 class Command(BaseCommand):
