@@ -93,7 +93,7 @@ def test_processing_with_nothing_marked_does_nothing(personas):
 def test_the_command_recomputes_an_organization(personas, capsys):
     from django.core.management import call_command
 
-    measure, milestone = late_milestone(personas)
+    _, milestone = late_milestone(personas)
     Milestone.objects.for_org(personas.org).filter(pk=milestone.pk).update(
         due_date=milestone.due_date + dt.timedelta(days=3)
     )
