@@ -37,6 +37,10 @@ MAX_ID = 2**63 - 1
 
 
 class PolicyStepSerializer(serializers.ModelSerializer):
+    role = serializers.CharField(
+        read_only=True, help_text="The approving role when approver is role; else empty."
+    )
+
     class Meta:
         model = ApprovalPolicyStep
         fields = [
