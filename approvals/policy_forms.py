@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django import forms
 
-from approvals.models import KIND_CHOICES, Approver
+from approvals.models import Approver
 from approvals.services.policies import MAX_APPROVALS, MAX_ORDER, MAX_SLA_DAYS
 from governance.forms.base import BootstrapBoundField  # noqa: F401  (rendered by FORM_RENDERER)
 from governance.models import Role
@@ -44,15 +44,15 @@ class PolicyStepForm(forms.Form):
 
 
 class PolicyCreateForm(PolicyStepForm):
-    kind = forms.ChoiceField(choices=KIND_CHOICES, widget=forms.HiddenInput)
+    """The kind comes with the form's ``kind`` field (one form per kind on the page)."""
+
     name = forms.CharField(
         required=False, max_length=200, help_text="Optional: the kind's name by default."
     )
 
-    field_order = ["kind", "name", *PolicyStepForm.base_fields]
+    field_order = ["name", *PolicyStepForm.base_fields]
 
     def step_fields(self) -> dict[str, object]:
         fields = super().step_fields()
-        fields.pop("kind", None)
         fields.pop("name", None)
         return fields

@@ -67,9 +67,7 @@ class ApprovalPolicySettingsView(OrgMixin, OrgAdminRequired, View):
             row: dict[str, Any] = {"kind": kind, "label": label, "policy": policy}
             if policy is None:
                 prefix = f"new-{kind.replace(':', '-')}"
-                row["create_form"] = bound.get(prefix) or PolicyCreateForm(
-                    prefix=prefix, initial={"kind": kind}
-                )
+                row["create_form"] = bound.get(prefix) or PolicyCreateForm(prefix=prefix)
             else:
                 row["steps"] = [
                     (
@@ -150,6 +148,8 @@ class ApprovalPolicySettingsView(OrgMixin, OrgAdminRequired, View):
                 )
             except ValidationError as error:
                 _step_errors(form, error)
+                for problem in error.message_dict.get("kind", []):
+                    messages.error(request, problem)  # its form is not on the page
             else:
                 return self._done(f"Created the policy {policy.name}.", f"policy-{policy.pk}")
         return self._refused(prefix, form)
