@@ -49,6 +49,8 @@ class ApprovalPolicy(TenantModel):
 
     kind = models.CharField(max_length=40, choices=KIND_CHOICES)
     name = models.CharField(max_length=200)
+    # Bumped by every edit of the policy or its steps: the API's ETag / If-Match.
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -203,6 +205,8 @@ class ApprovalStep(TenantModel):
     due_at = models.DateTimeField()
     state = models.CharField(max_length=10, choices=StepState.choices)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # When its approvers were reminded that it is due soon: each step is reminded once.
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["order", "id"]

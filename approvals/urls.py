@@ -1,5 +1,6 @@
 from django.urls import path
 
+from approvals.policy_views import ApprovalPolicySettingsView
 from approvals.views import (
     ApprovalDecisionView,
     ApprovalDetailView,
@@ -9,6 +10,11 @@ from approvals.views import (
 from measures.models import Measure
 
 urlpatterns = [
+    path(
+        "settings/approvals/",
+        ApprovalPolicySettingsView.as_view(),
+        name="approval-policy-settings",
+    ),
     path("approvals/", ApprovalInboxView.as_view(), name="approvals-inbox"),
     path("approvals/<int:pk>/", ApprovalDetailView.as_view(), name="approval-detail"),
     path(

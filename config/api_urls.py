@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from approvals.api.urls import urlpatterns as approval_urls
 from governance.api.decisions import urlpatterns as decision_urls
 from governance.api.hierarchy import node_viewset_class
+from governance.api.notifications import urlpatterns as notification_urls
 from governance.api.views import OrganizationViewSet
 from governance.models import Portfolio, Program, Project
 from measures.api.capacity import urlpatterns as capacity_urls
@@ -47,4 +48,5 @@ urlpatterns = [
     path("orgs/<slug:org_slug>/", include(risk_urls)),
     path("orgs/<slug:org_slug>/", include(approval_urls)),
     path("orgs/<slug:org_slug>/", include(decision_urls)),
+    path("orgs/<slug:org_slug>/", include(notification_urls)),
 ]

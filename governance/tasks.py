@@ -53,3 +53,16 @@ def count_rows(*, organization_id: int, model_label: str) -> int:
     rows = model.objects.all()
     rows = rows.unscoped() if enforced_by_database() else rows.for_org(organization_id)
     return rows.count()
+
+
+@shared_task(
+    name="governance.notifications_email",
+    base=TenantTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def notifications_email_task(*, organization_id: int, notification_ids: list[int]) -> int:
+    """Send the e-mails of notifications written by a committed transaction; safe twice."""
+    from governance.notifications import notifications_email
+
+    return notifications_email(organization_id=organization_id, notification_ids=notification_ids)

@@ -1,5 +1,6 @@
 """Every approvals endpoint under ``orgs/<org_slug>/``: one list per module."""
 
+from approvals.api.policies import urlpatterns as policy_urls
 from approvals.api.requests import urlpatterns as request_urls
 
-urlpatterns = [*request_urls]
+urlpatterns = [*request_urls, *policy_urls]

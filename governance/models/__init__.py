@@ -11,6 +11,7 @@ from governance.models.grants import (
     ProjectUserPermission,
 )
 from governance.models.hierarchy import LEVELS, HierarchyNode, Portfolio, Program, Project
+from governance.models.notifications import Notification
 from governance.models.operating_model import (
     BusinessUnit,
     DecisionForum,
@@ -43,6 +44,7 @@ __all__ = [
     "LegalEntity",
     "MemberKind",
     "Membership",
+    "Notification",
     "Organization",
     "OrganizationGroupPermission",
     "OrganizationUserPermission",

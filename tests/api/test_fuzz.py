@@ -30,9 +30,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.core import NOT_SET
 
-from approvals.models import ApprovalRequest, ApprovalStep
+from approvals.models import ApprovalPolicy, ApprovalRequest, ApprovalStep
+from approvals.services.policies import policies_seed_defaults
 from config.wsgi import application
-from governance.models import AuditEvent, DecisionRecord, Role
+from governance.models import AuditEvent, DecisionRecord, Notification, Role
 from governance.services.hierarchy import node_archive
 from governance.services.tokens import token_issue
 from measures.models import (
@@ -64,6 +65,8 @@ SEGMENTS = {
     "kpis": ("kpi", None),
     "approvals": ("approval", None),
     "decisions": ("decision", None),
+    "approval-policies": ("policy", None),
+    "notifications": ("notification", None),
 }
 # Body fields that hold an id, and the kind of row they point at.
 REFERENCES = {
@@ -316,6 +319,15 @@ def _populate(tenant: Tenant) -> Tenant:
         ).pk
     ]
     tenant.ids["askable"] = [askable.pk]
+    policies_seed_defaults(org)
+    tenant.ids["policy"] = list(
+        ApprovalPolicy.objects.for_org(org).order_by("id").values_list("pk", flat=True)
+    )
+    tenant.ids["notification"] = [
+        Notification.objects.create(
+            organization=org, recipient=lead, kind="approval.awaiting", subject="Fuzz"
+        ).pk
+    ]
     return tenant
 
 
@@ -458,6 +470,10 @@ def test_operation_refuses_callers_without_valid_credentials(
     assert not written.exists()
     response = case.call(headers={"Authorization": f"Token {tenant.key}"})
     if path.endswith("/financials/validate/"):
+        assert response.status_code == 403, response.text
+        return
+    if "/approval-policies/" in path and operation.method.upper() != "GET":
+        # Approval policies are the organization admins', not the lead's.
         assert response.status_code == 403, response.text
         return
     if operation.method.upper() == "POST" and "/capacity/" in path:

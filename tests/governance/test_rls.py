@@ -41,6 +41,7 @@ from governance.models import (
     Function,
     LegalEntity,
     Membership,
+    Notification,
     Organization,
     Portfolio,
     Program,
@@ -89,6 +90,7 @@ SEEDED = (
     ApprovalStep,
     ApprovalAction,
     DecisionRecord,
+    Notification,
 )
 
 
@@ -284,6 +286,9 @@ def two_tenants(personas: Any) -> Any:
         milestone_rows_seed(organization, measure)
         risk_rows_seed(organization, measure)
         approval_rows_seed(organization, measure, admin)
+        Notification.objects.create(
+            organization=organization, recipient=admin, kind="approval.awaiting", subject="Hi"
+        )
         # A token, and the audit event of its issue.
         token_issue(user=admin, organization=organization, name="ERP", by=admin)
         # A role grant (group table) and a direct permission (user table) on every kind of node.
