@@ -15,18 +15,27 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Model, QuerySet
 
 from governance.access import can
-from governance.models import AuditEvent, Organization
+from governance.models import AuditEvent, Membership, Organization
 
 HISTORY_PAGE_SIZE = 25
+# Fields whose values are user ids: shown by name.
+PERSON_FIELDS = frozenset({"owner", "sponsor", "controller", "requested_by", "decided_by"})
 # Events whose changes are amounts through and through (prefixes of the action).
 FINANCIAL_ACTIONS = ("measure.financials_changed", "measure.actual_", "measure.baseline_frozen")
 
 
+def _organization_id(obj: Model) -> int:
+    return obj.pk if isinstance(obj, Organization) else obj.organization_id  # type: ignore[attr-defined]
+
+
+def _name(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username())
+
+
 def object_history(obj: Model) -> QuerySet[AuditEvent]:
     """The audit events of ``obj``, newest first, with their actors."""
-    organization_id = obj.pk if isinstance(obj, Organization) else obj.organization_id  # type: ignore[attr-defined]
     return (
-        AuditEvent.objects.for_org(organization_id)
+        AuditEvent.objects.for_org(_organization_id(obj))
         .filter(object_type=obj._meta.label_lower, object_id=obj.pk)
         .select_related("actor")
         .order_by("-seq")
@@ -80,16 +89,37 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def change_lines(changes: Any) -> list[ChangeLine]:
-    """``{field: [old, new]}`` as "field: old → new", any other ``{field: value}`` as is."""
+def _person_ids(changes: Any) -> set[int]:
+    if not isinstance(changes, dict):
+        return set()
+    found: set[int] = set()
+    for name in PERSON_FIELDS.intersection(changes):
+        value = changes[name]
+        for item in value if isinstance(value, list) else [value]:
+            if type(item) is int:
+                found.add(item)
+    return found
+
+
+def change_lines(changes: Any, people: dict[int, str] | None = None) -> list[ChangeLine]:
+    """``{field: [old, new]}`` as "field: old → new", any other ``{field: value}`` as is; user
+    ids in person fields (owner, sponsor …) as the names in ``people``."""
     if not isinstance(changes, dict):
         return [ChangeLine("Details", None, _text(changes))] if changes else []
+    people = people or {}
+
+    def text(name: str, value: Any) -> str:
+        if name in PERSON_FIELDS and type(value) is int and value in people:
+            return people[value]
+        return _text(value)
+
     lines = []
     for name, value in changes.items():
+        name = str(name)
         if isinstance(value, list) and len(value) == 2:
-            lines.append(ChangeLine(_label(str(name)), _text(value[0]), _text(value[1])))
+            lines.append(ChangeLine(_label(name), text(name, value[0]), text(name, value[1])))
         else:
-            lines.append(ChangeLine(_label(str(name)), None, _text(value)))
+            lines.append(ChangeLine(_label(name), None, text(name, value)))
     return lines
 
 
@@ -100,10 +130,25 @@ def history_page(
     paginator = Paginator(object_history(obj), per_page)
     current = paginator.get_page(page)
     financials = shows_financials(user, obj)
-    entries = []
-    for event in current.object_list:
-        changes = visible_changes(event, obj, financials=financials)
-        entries.append(HistoryEntry(event, change_lines(changes or {}), changes is None))
+    visible = [
+        (event, visible_changes(event, obj, financials=financials)) for event in current.object_list
+    ]
+    ids = set().union(*(_person_ids(changes) for _, changes in visible))
+    # One query for every person named on the page (only members of this organization).
+    people = (
+        {
+            member.user_id: _name(member.user)
+            for member in Membership.objects.for_org(_organization_id(obj))
+            .filter(user_id__in=ids)
+            .select_related("user")
+        }
+        if ids
+        else {}
+    )
+    entries = [
+        HistoryEntry(event, change_lines(changes or {}, people), changes is None)
+        for event, changes in visible
+    ]
     return current, entries
 
 
