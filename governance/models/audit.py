@@ -3,7 +3,8 @@
 Each organization's events are numbered 1, 2, 3 … (``seq``) and each carries the SHA-256 of its
 own content and of the previous event's hash (``governance.audit.chain``): an event changed,
 removed or slipped in afterwards breaks the chain, and ``manage.py audit_verify`` names where.
-On PostgreSQL a trigger also refuses every UPDATE and DELETE of the table (migration 0006_audit_chain_sealed).
+On PostgreSQL a trigger also refuses every UPDATE and DELETE of the table (migration
+``0006_audit_chain_sealed``).
 """
 
 from __future__ import annotations

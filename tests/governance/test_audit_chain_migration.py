@@ -12,8 +12,8 @@ from governance.audit.verify import audit_chain_verify
 from governance.models import AuditEvent
 from tests.factories import OrganizationFactory, UserFactory
 
-BEFORE = [("governance", "0003_audit_chain_fields")]
-AFTER = [("governance", "0005_audit_chain_sealed")]
+BEFORE = [("governance", "0004_audit_chain_fields")]
+AFTER = [("governance", "0006_audit_chain_sealed")]
 
 
 def migrate(targets: list[tuple[str, str]]) -> None:
