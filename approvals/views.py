@@ -26,6 +26,7 @@ from approvals.services.requests import (
     request_withdraw,
 )
 from governance.access import can
+from governance.audit.history import history_context
 from governance.errors import AccessDenied, Conflict, ValidationError
 from governance.forms.base import apply_service_errors
 from governance.views.base import OrgMixin
@@ -107,6 +108,7 @@ class ApprovalRequestMixin(OrgMixin):
             and can(user, "change", measure),
             "form": extra.pop("form", None) or DecisionForm(),
             "request_form": RequestForm(initial={"evidence": approval.evidence}),
+            **history_context(approval, user=user, page=self.request.GET.get("history_page")),
             **extra,
         }
         return render(self.request, "approvals/detail.html", context, status=status)

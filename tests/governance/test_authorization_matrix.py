@@ -207,6 +207,10 @@ ROUTES: dict[str, Route] = {
     "api:notification-list": Route({"GET": "view"}, api=True),
     "api:notification-read-all": Route({"POST": "view"}, api=True),
     "api:notification-read": Route({"POST": "view"}, "notification", True, own=True),
+    # History: whoever may see the object reads its audit events.
+    "measure-history": Route({"GET": "view"}, "measure"),
+    **{f"api:{level}-history": Route({"GET": "view"}, level, True) for level in LEVELS},
+    "api:approval-history": Route({"GET": "view"}, "approval", True),
 }
 # The Django admin is for staff only and is covered as one rule (see test_admin_is_staff_only).
 COVERED_NAMESPACES = ("admin:",)
