@@ -1,5 +1,6 @@
 from django.urls import path
 
+from approvals.changes.urls import urlpatterns as change_urls
 from approvals.views import (
     ApprovalDecisionView,
     ApprovalDetailView,
@@ -31,4 +32,5 @@ urlpatterns = [
         ApprovalSubmitView.as_view(model=Measure),
         name="approval-submit",
     ),
+    *change_urls,
 ]

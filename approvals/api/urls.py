@@ -1,5 +1,6 @@
 """Every approvals endpoint under ``orgs/<org_slug>/``: one list per module."""
 
 from approvals.api.requests import urlpatterns as request_urls
+from approvals.changes.api import urlpatterns as change_urls
 
-urlpatterns = [*request_urls]
+urlpatterns = [*request_urls, *change_urls]

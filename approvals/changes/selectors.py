@@ -204,9 +204,9 @@ def baseline_compare(measure: Measure) -> dict[str, Any]:
 def without_financials(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` (a snapshot or comparison) minus its financial figures, for people who may not
     see the measure's financials."""
-    return {name: value for name, value in data.items() if name not in ("financials", "totals")} | {
-        "financials": [] if isinstance(data.get("financials"), list) else {}
-    }
+    if isinstance(data.get("financials"), list):
+        return {**data, "financials": [], "totals": {}}
+    return {**data, "financials": {}}
 
 
 # --- Many measures at once (roll-ups, dashboards) ---------------------------------------------
