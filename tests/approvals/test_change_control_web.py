@@ -301,3 +301,33 @@ def test_baseline_dates_are_not_written_by_the_measure_or_milestone_api(api_as, 
     )
     assert baseline_snapshot(fresh(measure)) == before
     assert BaselineVersion.objects.for_org(personas.org).filter(measure=measure).count() == 1
+
+
+def test_baseline_pages_cost_the_same_queries_for_few_and_many_changes(
+    client, personas, django_assert_max_num_queries
+):
+    from approvals.changes.services import change_request_submit
+    from approvals.services.requests import request_approve
+
+    measure = at_decided(personas)
+    client.force_login(personas.owner)
+
+    def ask(amount: str, approve: bool) -> None:
+        change = change_request_submit(
+            measure=measure,
+            by=personas.owner,
+            changes={"financials": [{"period": MONTH, "line": "benefit", "amount": amount}]},
+            rationale="Again.",
+        )
+        if approve:
+            request_approve(request=change.request, by=personas.executive)
+
+    counts = []
+    for round_ in range(2):
+        for index in range(1 if round_ == 0 else 6):
+            ask(f"{1100 + index + round_ * 10}", approve=True)
+        for url in (page_url(personas, measure), page_url(personas, measure, "history/")):
+            with django_assert_max_num_queries(40) as captured:
+                assert client.get(url).status_code == 200
+            counts.append(len(captured.captured_queries))
+    assert counts[:2] == counts[2:]
