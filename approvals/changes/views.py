@@ -120,11 +120,14 @@ class MeasureBaselineMixin(OrgMixin):
                 {
                     "period": month,
                     "cells": [
-                        cell(
-                            f"fin.{line}.{month}",
-                            snapshot["financials"].get(line, {}).get(month, ""),
-                        )
-                        for line, _ in LINES
+                        {
+                            "label": f"{text} {month}",
+                            **cell(
+                                f"fin.{line}.{month}",
+                                snapshot["financials"].get(line, {}).get(month, ""),
+                            ),
+                        }
+                        for line, text in LINES
                     ],
                 }
                 for month in months
