@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -57,19 +58,32 @@ class KpiChangeSerializer(serializers.Serializer):
     target = serializers.DecimalField(max_digits=16, decimal_places=4)
 
 
-class ChangeRequestWriteSerializer(serializers.Serializer):
+class ChangeRequestDocSerializer(serializers.Serializer):
+    """What a client sends (documentation); the service checks every value, so each error reads
+    the same as in the form and is keyed by its path (``financials.0.amount``)."""
+
     rationale = serializers.CharField(
         max_length=MAX_TEXT, help_text="Why the baseline should change: the approvers read it."
     )
+    financials = FinancialChangeSerializer(many=True, required=False)
+    milestones = MilestoneChangeSerializer(many=True, required=False)
+    dates = DatesChangeSerializer(required=False)
+    kpis = KpiChangeSerializer(many=True, required=False)
+
+
+class ChangeRequestInputSerializer(serializers.Serializer):
+    rationale = serializers.CharField(
+        required=False, allow_blank=True, max_length=MAX_TEXT, trim_whitespace=False
+    )
     financials = serializers.ListField(
-        child=FinancialChangeSerializer(), required=False, max_length=MAX_ENTRIES
+        child=serializers.JSONField(allow_null=True), required=False, max_length=MAX_ENTRIES
     )
     milestones = serializers.ListField(
-        child=MilestoneChangeSerializer(), required=False, max_length=MAX_ENTRIES
+        child=serializers.JSONField(allow_null=True), required=False, max_length=MAX_ENTRIES
     )
-    dates = DatesChangeSerializer(required=False)
+    dates = serializers.JSONField(required=False)
     kpis = serializers.ListField(
-        child=KpiChangeSerializer(), required=False, max_length=MAX_ENTRIES
+        child=serializers.JSONField(allow_null=True), required=False, max_length=MAX_ENTRIES
     )
 
 
@@ -183,6 +197,7 @@ class MeasureChangeRequestsViewSet(MeasureBaselineMixin, OrgScopedViewSet):
 
     queryset_model = ChangeRequest
     serializer_class = ChangeRequestSerializer
+    parser_classes = [JSONParser]
 
     def rows(self, measure: Measure) -> QuerySet[ChangeRequest]:
         return (
@@ -212,7 +227,7 @@ class MeasureChangeRequestsViewSet(MeasureBaselineMixin, OrgScopedViewSet):
 
     @extend_schema(
         tags=TAGS,
-        request=ChangeRequestWriteSerializer,
+        request=ChangeRequestDocSerializer,
         responses={status.HTTP_201_CREATED: ChangeRequestSerializer},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -220,10 +235,10 @@ class MeasureChangeRequestsViewSet(MeasureBaselineMixin, OrgScopedViewSet):
         rationale; the answer carries the impact and the approval request deciding it."""
         measure = self.measure()
         self.confirm(measure, "change")
-        payload = ChangeRequestWriteSerializer(data=request.data)
+        payload = ChangeRequestInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
-        rationale = data.pop("rationale")
+        rationale = data.pop("rationale", "")
         change = change_request_submit(
             measure=measure, by=request.user, changes=data, rationale=rationale
         )
