@@ -137,10 +137,12 @@ class ApprovalRequest(TenantModel):
     class Meta:
         ordering = ["-id"]
         constraints = [
-            # One open request per measure and kind: a second submission is refused.
+            # One open request per measure and kind: a second submission is refused. Change
+            # requests are left out: several may be pending on different baselined fields, and
+            # approving a stale one is refused by change control (approvals.changes).
             models.UniqueConstraint(
                 fields=["organization", "measure", "kind"],
-                condition=Q(state="pending"),
+                condition=Q(state="pending") & ~Q(kind="baseline_change"),
                 name="approval_request_one_pending",
             )
         ]
@@ -253,3 +255,12 @@ class ApprovalAction(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} by {self.actor_id}"
+
+
+# Change control's models live in their own module; importing them here registers them.
+from approvals.changes.models import (  # noqa: E402
+    BaselineVersion as BaselineVersion,
+)
+from approvals.changes.models import (  # noqa: E402
+    ChangeRequest as ChangeRequest,
+)

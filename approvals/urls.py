@@ -1,5 +1,6 @@
 from django.urls import path
 
+from approvals.changes.urls import urlpatterns as change_urls
 from approvals.policy_views import ApprovalPolicySettingsView
 from approvals.views import (
     ApprovalDecisionView,
@@ -37,4 +38,5 @@ urlpatterns = [
         ApprovalSubmitView.as_view(model=Measure),
         name="approval-submit",
     ),
+    *change_urls,
 ]

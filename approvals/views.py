@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
+from approvals.changes.views import change_context
 from approvals.forms import DecisionForm, RequestForm
 from approvals.models import ApprovalAction, ApprovalRequest, RequestState
 from approvals.selectors import request_rows, requests_awaiting, requests_visible
@@ -109,6 +110,8 @@ class ApprovalRequestMixin(OrgMixin):
             "form": extra.pop("form", None) or DecisionForm(),
             "request_form": RequestForm(initial={"evidence": approval.evidence}),
             **history_context(approval, user=user, page=self.request.GET.get("history_page")),
+            # A change to a baseline shows its diff and impact (approvals.changes).
+            **change_context(approval, user),
             **extra,
         }
         return render(self.request, "approvals/detail.html", context, status=status)

@@ -297,6 +297,7 @@ SPECTACULAR_SETTINGS = {
         "PotentialStatus": "measures.models.financials.PotentialStatus",
         "DecisionKind": "governance.models.decisions.DecisionKind",
         "ApprovalKind": "approvals.models.KIND_CHOICES",
+        "RequestState": "approvals.models.RequestState",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -2,7 +2,8 @@
 
 Defaults (seeded on first use): the sponsor of the measure approves the move to Decided; the
 controller of the measure validates the move to Closed (a controller's validation of the
-realised benefit). An organization changes them by editing its policy rows.
+realised benefit); the sponsor approves a change to a baseline. An organization changes them
+by editing its policy rows.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ DEFAULT_POLICIES: dict[str, tuple[str, list[DefaultStep]]] = {
     f"{GATE_PREFIX}{DoI.CLOSED}": (
         "The controller validates the realised benefit",
         [DefaultStep(Approver.CONTROLLER, sla_days=10)],
+    ),
+    "baseline_change": (
+        "The sponsor approves changes to the baseline",
+        [DefaultStep(Approver.SPONSOR, sla_days=10)],
     ),
 }
 

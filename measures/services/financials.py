@@ -112,7 +112,8 @@ def _scenario(value: Any, scenarios: Sequence[str]) -> str:
     if value == Scenario.BASELINE:
         raise ValueError(
             f"Choose the scenario among {', '.join(scenarios)}: the baseline is not written "
-            "directly, entering Decided freezes the plan into it."
+            "directly. Entering Decided freezes the plan into it; after that it changes only "
+            "through a change request (the measure's Baseline tab)."
         )
     return _choice(value, scenarios, "scenario")
 

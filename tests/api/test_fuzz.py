@@ -303,7 +303,10 @@ def _populate(tenant: Tenant) -> Tenant:
         due_at=timezone.now() + dt.timedelta(days=10),
         state="active",
     )
-    tenant.ids["measure"] += [awaiting.pk, askable.pk]
+    # A Decided measure (its baseline may be changed by a change request).
+    decided = MeasureFactory(**branch, owner=owner, sponsor=lead, doi="decided")
+    tenant.ids["measure"] += [awaiting.pk, askable.pk, decided.pk]
+    tenant.ids["decided"] = [decided.pk]
     tenant.ids["approval"] = [request.pk]
     tenant.ids["decision"] = [
         DecisionRecord.objects.create(
@@ -455,6 +458,10 @@ def test_operation_refuses_callers_without_valid_credentials(
         body = {"measure": _known("askable")[0], "kind": "gate:decided"}
     elif path.endswith(("/approve/", "/reject/", "/withdraw/")):
         body = {"comment": "Checked."}
+    if path.endswith("/change-requests/"):
+        # A change to the baseline end date of the Decided measure.
+        path_parameters["id"] = _known("decided")[0]
+        body = {"rationale": "Re-plan.", "dates": {"baseline_end_date": f"{dt.date.today()}"}}
     case = operation.Case(
         path_parameters={p.name: path_parameters[p.name] for p in operation.path_parameters},
         body=body if operation.body else NOT_SET,

@@ -211,6 +211,15 @@ ROUTES: dict[str, Route] = {
     "measure-history": Route({"GET": "view"}, "measure"),
     **{f"api:{level}-history": Route({"GET": "view"}, level, True) for level in LEVELS},
     "api:approval-history": Route({"GET": "view"}, "approval", True),
+    # Change control: the baseline is read with its measure; asking for (or previewing) a
+    # change needs change on it (the measures here are not Decided: 409 for who may ask).
+    "measure-baseline": Route({"GET": "view"}, "measure"),
+    "measure-baseline-history": Route({"GET": "view"}, "measure"),
+    "measure-baseline-request": Route({"POST": "change"}, "measure"),
+    "measure-baseline-preview": Route({"POST": "change"}, "measure"),
+    "api:measure-change-requests": Route({"GET": "view", "POST": "change"}, "measure", True),
+    "api:measure-baselines": Route({"GET": "view"}, "measure", True),
+    "api:measure-baselines-compare": Route({"GET": "view"}, "measure", True),
 }
 # The Django admin is for staff only and is covered as one rule (see test_admin_is_staff_only).
 COVERED_NAMESPACES = ("admin:",)

@@ -29,6 +29,8 @@ from approvals.models import (
     ApprovalPolicyStep,
     ApprovalRequest,
     ApprovalStep,
+    BaselineVersion,
+    ChangeRequest,
 )
 from governance.access import node_models
 from governance.models import (
@@ -89,6 +91,8 @@ SEEDED = (
     ApprovalRequest,
     ApprovalStep,
     ApprovalAction,
+    ChangeRequest,
+    BaselineVersion,
     DecisionRecord,
     Notification,
 )
@@ -248,6 +252,20 @@ def approval_rows_seed(organization: Any, measure: Any, requester: Any) -> None:
     )
     ApprovalAction.objects.create(
         organization=organization, request=request, step=step, actor=requester, decision="submit"
+    )
+    change = ChangeRequest.objects.create(
+        organization=organization,
+        request=ApprovalRequest.objects.create(
+            organization=organization,
+            kind="baseline_change",
+            measure=measure,
+            requested_by=requester,
+        ),
+        measure=measure,
+        rationale="Re-plan.",
+    )
+    BaselineVersion.objects.create(
+        organization=organization, measure=measure, number=1, change_request=change
     )
     DecisionRecord.objects.create(
         organization=organization,
