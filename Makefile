@@ -55,6 +55,7 @@ worker: install
 	$(RUN) celery -A config worker --loglevel=INFO
 
 beat: install
+	$(RUN) python manage.py schedule_sync
 	$(RUN) celery -A config beat --loglevel=INFO
 
 clean:

@@ -49,6 +49,8 @@ class ApprovalPolicy(TenantModel):
 
     kind = models.CharField(max_length=40, choices=KIND_CHOICES)
     name = models.CharField(max_length=200)
+    # Bumped by every edit of the policy or its steps: the API's ETag / If-Match.
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -135,10 +137,12 @@ class ApprovalRequest(TenantModel):
     class Meta:
         ordering = ["-id"]
         constraints = [
-            # One open request per measure and kind: a second submission is refused.
+            # One open request per measure and kind: a second submission is refused. Change
+            # requests are left out: several may be pending on different baselined fields, and
+            # approving a stale one is refused by change control (approvals.changes).
             models.UniqueConstraint(
                 fields=["organization", "measure", "kind"],
-                condition=Q(state="pending"),
+                condition=Q(state="pending") & ~Q(kind="baseline_change"),
                 name="approval_request_one_pending",
             )
         ]
@@ -203,6 +207,8 @@ class ApprovalStep(TenantModel):
     due_at = models.DateTimeField()
     state = models.CharField(max_length=10, choices=StepState.choices)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # When its approvers were reminded that it is due soon: each step is reminded once.
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["order", "id"]
@@ -249,3 +255,12 @@ class ApprovalAction(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} by {self.actor_id}"
+
+
+# Change control's models live in their own module; importing them here registers them.
+from approvals.changes.models import (  # noqa: E402
+    BaselineVersion as BaselineVersion,
+)
+from approvals.changes.models import (  # noqa: E402
+    ChangeRequest as ChangeRequest,
+)

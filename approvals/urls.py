@@ -1,5 +1,7 @@
 from django.urls import path
 
+from approvals.changes.urls import urlpatterns as change_urls
+from approvals.policy_views import ApprovalPolicySettingsView
 from approvals.views import (
     ApprovalDecisionView,
     ApprovalDetailView,
@@ -9,6 +11,11 @@ from approvals.views import (
 from measures.models import Measure
 
 urlpatterns = [
+    path(
+        "settings/approvals/",
+        ApprovalPolicySettingsView.as_view(),
+        name="approval-policy-settings",
+    ),
     path("approvals/", ApprovalInboxView.as_view(), name="approvals-inbox"),
     path("approvals/<int:pk>/", ApprovalDetailView.as_view(), name="approval-detail"),
     path(
@@ -31,4 +38,5 @@ urlpatterns = [
         ApprovalSubmitView.as_view(model=Measure),
         name="approval-submit",
     ),
+    *change_urls,
 ]

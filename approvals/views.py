@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
+from approvals.changes.views import change_context
 from approvals.forms import DecisionForm, RequestForm
 from approvals.models import ApprovalAction, ApprovalRequest, RequestState
 from approvals.selectors import request_rows, requests_awaiting, requests_visible
@@ -26,6 +27,7 @@ from approvals.services.requests import (
     request_withdraw,
 )
 from governance.access import can
+from governance.audit.history import history_context
 from governance.errors import AccessDenied, Conflict, ValidationError
 from governance.forms.base import apply_service_errors
 from governance.views.base import OrgMixin
@@ -107,6 +109,9 @@ class ApprovalRequestMixin(OrgMixin):
             and can(user, "change", measure),
             "form": extra.pop("form", None) or DecisionForm(),
             "request_form": RequestForm(initial={"evidence": approval.evidence}),
+            **history_context(approval, user=user, page=self.request.GET.get("history_page")),
+            # A change to a baseline shows its diff and impact (approvals.changes).
+            **change_context(approval, user),
             **extra,
         }
         return render(self.request, "approvals/detail.html", context, status=status)

@@ -4,9 +4,12 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from approvals.api.urls import urlpatterns as approval_urls
+from approvals.models import ApprovalRequest
 from governance.api.decisions import urlpatterns as decision_urls
 from governance.api.exceptions import urlpatterns as exception_urls
 from governance.api.hierarchy import node_viewset_class
+from governance.api.history import history_urlpatterns
+from governance.api.notifications import urlpatterns as notification_urls
 from governance.api.views import OrganizationViewSet
 from governance.models import Portfolio, Program, Project
 from measures.api.capacity import urlpatterns as capacity_urls
@@ -16,7 +19,7 @@ from measures.api.kpis import urlpatterns as kpi_urls
 from measures.api.milestones import urlpatterns as milestone_urls
 from measures.api.risks import urlpatterns as risk_urls
 from measures.api.stages import MeasureViewSet
-from measures.models import MeasurePackage
+from measures.models import Measure, MeasurePackage
 
 router = SimpleRouter()
 for model, segment in (
@@ -27,6 +30,17 @@ for model, segment in (
 ):
     router.register(segment, node_viewset_class(model), basename=model.LEVEL)
 router.register("measures", MeasureViewSet, basename="measure")
+# The history of every object page: ``<segment>/<id>/history/``.
+history_urls = history_urlpatterns(
+    {
+        "portfolios": (Portfolio, "portfolio-history"),
+        "programs": (Program, "program-history"),
+        "projects": (Project, "project-history"),
+        "packages": (MeasurePackage, "package-history"),
+        "measures": (Measure, "measure-history"),
+        "approvals": (ApprovalRequest, "approval-history"),
+    }
+)
 
 urlpatterns = [
     path("orgs/", OrganizationViewSet.as_view({"get": "list"}), name="api-org-list"),
@@ -49,4 +63,6 @@ urlpatterns = [
     path("orgs/<slug:org_slug>/", include(approval_urls)),
     path("orgs/<slug:org_slug>/", include(decision_urls)),
     path("orgs/<slug:org_slug>/", include(exception_urls)),
+    path("orgs/<slug:org_slug>/", include(notification_urls)),
+    path("orgs/<slug:org_slug>/", include(history_urls)),
 ]

@@ -88,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "governance.context_processors.tenancy",
+                "governance.context_processors.notifications",
             ],
         },
     },
@@ -205,6 +206,21 @@ EMAIL_HOST_USER = env.get_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env.get_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env.get_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", default="Throughline <noreply@localhost>")
+EMAIL_USE_SSL = env.get_bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.get_int("EMAIL_TIMEOUT", default=30, minimum=1)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set at most one of EMAIL_USE_TLS and EMAIL_USE_SSL.")
+# Where people reach the site: links in e-mails are this plus the page's path.
+THROUGHLINE_BASE_URL = env.get_url(
+    "THROUGHLINE_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https")
+)
+
+# Approvals: reminders go to the approvers of a step due within this many hours (once per step).
+APPROVAL_REMINDER_HOURS = env.get_int("APPROVAL_REMINDER_HOURS", default=24, minimum=1)
+# How often beat runs the approvals sweep (expiry and reminders), in minutes (schedule_sync).
+APPROVAL_SWEEP_MINUTES = env.get_int("APPROVAL_SWEEP_MINUTES", default=15, minimum=1)
+# How often beat sweeps the ripple outbox and escalates overdue exception cases, in minutes.
+RIPPLE_SWEEP_MINUTES = env.get_int("RIPPLE_SWEEP_MINUTES", default=5, minimum=1)
 
 # Celery: with no broker configured, tasks run eagerly in-process (embedded mode).
 CELERY_BROKER_URL = env.get_str("CELERY_BROKER_URL", default=REDIS_URL)
@@ -284,6 +300,7 @@ SPECTACULAR_SETTINGS = {
         "DecisionKind": "governance.models.decisions.DecisionKind",
         "CaseState": "governance.models.exceptions.CaseState",
         "ApprovalKind": "approvals.models.KIND_CHOICES",
+        "RequestState": "approvals.models.RequestState",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -21,3 +21,19 @@ def tenancy(request: HttpRequest) -> dict[str, Any]:
         if organization is not None and request.user.is_authenticated
         else 0,
     }
+
+
+def notifications(request: HttpRequest) -> dict[str, Any]:
+    """The number of the user's unread notifications in the current organization, for the
+    navigation: one query, read once per request however many templates render."""
+    organization = getattr(request, "organization", None)
+    user = getattr(request, "user", None)
+    if organization is None or user is None or not user.is_authenticated:
+        return {"unread_notifications": 0}
+    cached = getattr(request, "_unread_notifications", None)
+    if cached is None:
+        from governance.notifications import notifications_unread_count
+
+        cached = notifications_unread_count(user, organization)
+        request._unread_notifications = cached  # type: ignore[attr-defined]
+    return {"unread_notifications": cached}

@@ -114,3 +114,48 @@ def ripple_nightly_task() -> int:
     for organization_id in ids:
         ripple_full_task.delay(organization_id=organization_id)
     return len(ids)
+
+
+@shared_task(
+    name="governance.notifications_email",
+    base=TenantTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def notifications_email_task(*, organization_id: int, notification_ids: list[int]) -> int:
+    """Send the e-mails of notifications written by a committed transaction; safe twice."""
+    from governance.notifications import notifications_email
+
+    return notifications_email(organization_id=organization_id, notification_ids=notification_ids)
+
+
+@shared_task(
+    name="governance.cases_escalate",
+    base=TenantTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def cases_escalate_task(*, organization_id: int) -> int:
+    """Move the organization's open cases past their forum's SLA one level up."""
+    from governance.ripple.decisions import cases_escalate_overdue
+
+    return cases_escalate_overdue(organization=organization_id)
+
+
+@shared_task(name="governance.cases_escalate_sweep", acks_late=True, reject_on_worker_lost=True)
+def cases_escalate_sweep_task() -> int:
+    """Enqueue the escalation of every organization with an open case past its due date."""
+    from django.utils import timezone
+
+    from governance.models import CaseState, ExceptionCase
+
+    ids = sorted(
+        set(
+            ExceptionCase.objects.unscoped()
+            .filter(state=CaseState.OPEN, due_at__lt=timezone.now())
+            .values_list("organization_id", flat=True)
+        )
+    )
+    for organization_id in ids:
+        cases_escalate_task.delay(organization_id=organization_id)
+    return len(ids)

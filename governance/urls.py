@@ -13,6 +13,11 @@ from governance.views.members import (
     MemberRemoveView,
     MemberRevokeView,
 )
+from governance.views.notifications import (
+    NotificationListView,
+    NotificationReadAllView,
+    NotificationReadView,
+)
 from governance.views.tokens import TokenCreateView, TokenListView, TokenRevokeView
 
 urlpatterns = [
@@ -27,6 +32,11 @@ urlpatterns = [
     path("settings/tokens/", TokenListView.as_view(), name="token-list"),
     path("settings/tokens/new/", TokenCreateView.as_view(), name="token-create"),
     path("settings/tokens/<int:pk>/revoke/", TokenRevokeView.as_view(), name="token-revoke"),
+    path("notifications/", NotificationListView.as_view(), name="notifications"),
+    path(
+        "notifications/read-all/", NotificationReadAllView.as_view(), name="notifications-read-all"
+    ),
+    path("notifications/<int:pk>/read/", NotificationReadView.as_view(), name="notification-read"),
     path("members/", MemberListView.as_view(), name="member-list"),
     path("members/add/", MemberAddView.as_view(), name="member-add"),
     path("members/grant/", MemberGrantView.as_view(), name="member-grant"),

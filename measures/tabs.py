@@ -31,6 +31,7 @@ ORDER: tuple[str, ...] = (
     "dependencies",
     "capacity",
     "status",
+    "history",
 )
 
 
@@ -50,3 +51,4 @@ def tab(key: str, label: str, url_name: str) -> None:
 
 tab("overview", "Overview", "measure-detail")
 tab("financials", "Financials", "measure-financials")
+tab("history", "History", "measure-history")

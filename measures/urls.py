@@ -4,6 +4,7 @@ from governance.views.hierarchy import node_urlpatterns
 from measures.models import Measure, MeasurePackage
 from measures.views.capacity import CapacityView, MeasureCapacityView
 from measures.views.financials import ActualValidateView, MeasureFinancialsView
+from measures.views.history import MeasureHistoryView
 from measures.views.imports import FinancialsImportView, MeasureImportView
 from measures.views.kpis import MeasureKpisView
 from measures.views.milestones import (
@@ -53,6 +54,7 @@ urlpatterns = [
         name="measure-financials-validate",
     ),
     path("measures/<int:pk>/kpis/", MeasureKpisView.as_view(), name="measure-kpis"),
+    path("measures/<int:pk>/history/", MeasureHistoryView.as_view(), name="measure-history"),
     path("capacity/", CapacityView.as_view(), name="capacity"),
     path(
         "measures/<int:pk>/capacity/",

@@ -100,11 +100,13 @@ def use_broker(redis_url: str) -> Iterator[None]:
     previous = {key: app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")}
     app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False)
     _forget_result_backend()
+    _forget_connections()
     try:
         yield
     finally:
         app.conf.update(previous)
         _forget_result_backend()
+        _forget_connections()
 
 
 def _forget_result_backend() -> None:
@@ -112,3 +114,12 @@ def _forget_result_backend() -> None:
     # in the session would otherwise leave the one for "no result backend" in place.
     app._backend_cache = None
     vars(app._local).pop("backend", None)
+
+
+def _forget_connections() -> None:
+    # An eager task acquires a producer too, so the app may hold a connection pool made for
+    # the broker of the eager settings; control messages (a worker's ping) would go there.
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None

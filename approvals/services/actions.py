@@ -3,7 +3,8 @@
 A gate request moves the measure through ``measures.services.stages.advance_by_approval`` (the
 gate criteria and entry hooks apply there: entering Decided freezes the baseline). ``check``
 runs on every approval so a request that no longer fits the measure is refused early and
-clearly; kinds without an executor are recorded decisions.
+clearly; a ``baseline_change`` request writes the new baseline (``approvals.changes.apply``);
+kinds without an executor are recorded decisions.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from approvals.changes.apply import KIND as CHANGE_KIND
+from approvals.changes.apply import change_check, change_execute
 from approvals.models import GATE_PREFIX, ApprovalRequest
 from governance.errors import Conflict
 from measures import gates
@@ -78,6 +81,8 @@ def _nothing(*args: Any) -> None:
 EXECUTORS: dict[str, Executor] = {
     gate_kind(target): Executor(_gate_check, _gate_execute) for target in APPROVAL_TARGETS
 }
+# A change request re-baselines the measure, or is refused when stale (approvals.changes).
+EXECUTORS[CHANGE_KIND] = Executor(change_check, change_execute)
 
 
 def executor_for(kind: str) -> Executor:

@@ -33,6 +33,7 @@ from approvals.models import (
 )
 from approvals.services.actions import executor_for, gate_target
 from approvals.services.approvers import step_to_fill
+from approvals.services.notices import notify_requester, notify_steps_active
 from approvals.services.policies import known_kind, policy_for
 from governance.access import can, require
 from governance.audit import audit_record
@@ -186,7 +187,7 @@ def request_submit(
             raise Conflict(
                 f"A request for {kind_label(kind)} on this measure is pending already."
             ) from None
-        ApprovalStep.objects.bulk_create(
+        created = ApprovalStep.objects.bulk_create(
             ApprovalStep(
                 organization_id=measure.organization_id,
                 request=request,
@@ -217,6 +218,9 @@ def request_submit(
                 "steps": len(applicable),
                 "previous": previous.pk if previous else None,
             },
+        )
+        notify_steps_active(
+            request, measure, [s for s in created if s.state == StepState.ACTIVE], by=by
         )
     return request
 
@@ -287,6 +291,9 @@ def request_approve(*, request: ApprovalRequest, by: Any, comment: str = "") -> 
             ApprovalStep.objects.for_org(request.organization_id).filter(
                 request_id=request.pk, order=waiting[0]
             ).update(state=StepState.ACTIVE)
+            notify_steps_active(
+                request, measure, [s for s in steps if s.order == waiting[0]], by=by
+            )
             return request
         # Every step approved: carry the action out, here, or fail as a whole.
         approvers = [by, *(a.actor for a in _approvals_of(request) if a.actor_id != by.pk)]
@@ -311,6 +318,7 @@ def request_approve(*, request: ApprovalRequest, by: Any, comment: str = "") -> 
             obj=request,
             changes={"state": [RequestState.PENDING, RequestState.APPROVED]},
         )
+        notify_requester(request, Decision.APPROVE, by=by)
     return request
 
 
@@ -390,6 +398,7 @@ def _conclude(
     if by is not None:
         changes["comment"] = comment
     audit_record(actor=by, action=action, obj=request, changes=changes)
+    notify_requester(request, decision, by=by, comment=comment)
 
 
 # What each ending of a request is in the decision log; a withdrawal decides nothing.

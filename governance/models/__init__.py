@@ -20,6 +20,7 @@ from governance.models.grants import (
     ProjectUserPermission,
 )
 from governance.models.hierarchy import LEVELS, HierarchyNode, Portfolio, Program, Project
+from governance.models.notifications import Notification
 from governance.models.operating_model import (
     BusinessUnit,
     DecisionForum,
@@ -57,6 +58,7 @@ __all__ = [
     "MemberKind",
     "Membership",
     "MitigationAction",
+    "Notification",
     "Organization",
     "OrganizationGroupPermission",
     "OrganizationUserPermission",

@@ -27,6 +27,14 @@ class Cause(models.TextChoices):
     KPI_MISS = "kpi_miss", "KPI missing its target"
 
 
+class TradeOff(models.TextChoices):
+    ACCEPT = "accept", "Accept the impact"
+    REPLAN = "replan", "Re-plan the affected measures"
+    MITIGATE = "mitigate", "Mitigate"
+    ESCALATE = "escalate", "Escalate to the next forum"
+    SACRIFICE = "sacrifice", "Sacrifice another objective"
+
+
 class CaseState(models.TextChoices):
     OPEN = "open", "Open"
     DECIDED = "decided", "Decided"
@@ -64,7 +72,9 @@ class ExceptionCase(TenantModel):
     updated_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_reason = models.TextField(blank=True)
-    decision = models.CharField(max_length=10, blank=True, help_text="The trade-off chosen.")
+    decision = models.CharField(
+        max_length=10, blank=True, choices=TradeOff.choices, help_text="The trade-off chosen."
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -134,14 +144,6 @@ class RippleDirty(TenantModel):
 
     def __str__(self) -> str:
         return f"dirty {self.measure_id}"
-
-
-class TradeOff(models.TextChoices):
-    ACCEPT = "accept", "Accept the impact"
-    REPLAN = "replan", "Re-plan the affected measures"
-    MITIGATE = "mitigate", "Mitigate"
-    ESCALATE = "escalate", "Escalate to the next forum"
-    SACRIFICE = "sacrifice", "Sacrifice another objective"
 
 
 class MitigationAction(TenantModel):

@@ -35,6 +35,7 @@ from governance.models import (
     Organization,
 )
 from governance.ripple.causes import Found, Moment, causes_of, live_measures
+from governance.ripple.notices import case_notify
 from governance.ripple.propagate import (
     Dates,
     Edge,
@@ -323,6 +324,7 @@ def _open(org: Organization, impact: Impact, fields: dict[str, Any], now: dt.dat
         **fields,
     )
     ImpactedMeasure.objects.bulk_create(_impacted_rows(case, impact))
+    case_notify(case, "case.opened", slug=org.slug)
 
 
 def _rewrite(case: ExceptionCase, impact: Impact, fields: dict[str, Any], now: dt.datetime) -> None:

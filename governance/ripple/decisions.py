@@ -39,6 +39,7 @@ from governance.models import (
     TradeOff,
     Venue,
 )
+from governance.ripple.notices import case_notify
 
 MAX_TEXT = 5000
 
@@ -141,6 +142,7 @@ def _escalate(case: ExceptionCase, by: Any, now: dt.datetime, reason: str) -> De
         obj=case,
         changes={"forum": [before.pk if before else None, higher.pk], "reason": reason},
     )
+    case_notify(case, "case.escalated", actor=by)
     return higher
 
 
@@ -178,6 +180,7 @@ def case_decide(
         _record(case, option, by, rationale, **_jsonable(details))
         _close(case, option, by, now)
         audit_record(actor=by, action="case.decided", obj=case, changes={"decision": option})
+        case_notify(case, "case.decided", actor=by)
     return case
 
 

@@ -131,11 +131,21 @@ def check_replan(
     measures = [impacted[pk].measure for pk in ids if impacted[pk].measure.doi in REPLANNABLE]
     if not measures:
         errors["measures"] = ["None of these measures has a baseline to re-plan."]
-    return {"measures": measures, "slips": {m.pk: impacted[m.pk].slip_days for m in measures}}
+    return {
+        "measures": measures,
+        "slips": {m.pk: impacted[m.pk].slip_days for m in measures},
+        "root": case.root_id,
+    }
 
 
 def carry_out_replan(case: ExceptionCase, details: dict[str, Any], by: Any, rationale: str) -> None:
     from governance.ripple.replan import replan_request
 
     for measure in details["measures"]:
-        replan_request(measure, details["slips"][measure.pk], by, f"Case #{case.pk}: {rationale}")
+        replan_request(
+            measure,
+            details["slips"][measure.pk],
+            by,
+            f"Case #{case.pk}: {rationale}",
+            root=measure.pk == details["root"],
+        )

@@ -17,10 +17,11 @@ from django.urls import path, reverse
 from django.views.generic import DetailView, FormView, ListView, View
 
 from governance.access import can, can_add
+from governance.audit.history import history_context
 from governance.errors import AccessDenied, StaleVersion, ValidationError
 from governance.forms.base import apply_service_errors
 from governance.forms.hierarchy import node_form_class
-from governance.models import AuditEvent, HierarchyNode
+from governance.models import HierarchyNode
 from governance.models.hierarchy import hierarchy_models, model_for_level
 from governance.selectors import child_counts, node_list
 from governance.services.hierarchy import (
@@ -144,11 +145,7 @@ class NodeDetailView(NodeMixin, DetailView):
             (model_for_level(level)._meta.verbose_name_plural, count)
             for level, count in child_counts(node=node, user=user).items()
         ]
-        context["history"] = (
-            AuditEvent.objects.for_org(self.organization)
-            .filter(object_type=node._meta.label_lower, object_id=node.pk)
-            .select_related("actor")[:20]
-        )
+        context.update(history_context(node, user=user, page=self.request.GET.get("history_page")))
         context["can_change"] = can(user, "change", node)
         context["can_view_financials"] = can(user, "view_financials", node)
         context["can_archive"] = can(user, "archive", node)

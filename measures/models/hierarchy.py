@@ -119,6 +119,13 @@ class Measure(HierarchyNode):
             models.Index(fields=["organization", "id"], name="measure_org_id_idx"),
         ]
 
+    @property
+    def is_baselined(self) -> bool:
+        """Whether the measure passed Decided (on hold from there included): its plan, dates and
+        KPI targets are frozen into a baseline that only a change request changes."""
+        stage = self.doi_before_hold if self.doi == DoI.ON_HOLD else self.doi
+        return stage in (DoI.DECIDED, DoI.IMPLEMENTED, DoI.CLOSED)
+
     def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
         # A protected FSM field refuses every assignment once loaded, reloading included:
         # forget the stale value so the fresh one can be read in.

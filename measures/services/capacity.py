@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 from governance.access import require
 from governance.audit import audit_record
 from governance.errors import ValidationError
-from governance.models import AuditEvent, Function, Membership, Organization
+from governance.models import Function, Membership, Organization
 from governance.ripple.outbox import ripple_mark
 from governance.services.hierarchy import check_version
 from measures.fiscal import add_months
@@ -285,13 +285,10 @@ def availability_upsert(
             unique_fields=["organization", "person", "period"],
             update_fields=["hours", "updated_at"],
         )
-        AuditEvent.objects.create(
-            organization=organization,
-            actor=by if getattr(by, "pk", None) else None,
+        audit_record(
+            actor=by,
             action="capacity.availability_changed",
-            object_type=Organization._meta.label_lower,
-            object_id=organization.pk,
-            object_repr=str(organization)[:250],
+            obj=organization,
             changes={"period": f"{month:%Y-%m}", **{str(k): str(v) for k, v in hours_of.items()}},
         )
         # Whoever plans on these people in that month may now be over (or back within) capacity.

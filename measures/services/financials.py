@@ -20,10 +20,10 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from governance.access import can, require, restrict
-from governance.audit import audit_record
+from governance.audit import AuditEntry, audit_record, audit_record_many
 from governance.decisions import Decided, decision_record
 from governance.errors import AccessDenied, ValidationError
-from governance.models import AuditEvent, DecisionKind, Organization, Venue
+from governance.models import DecisionKind, Organization, Venue
 from governance.ripple.outbox import ripple_mark
 from measures import gates
 from measures.fiscal import fiscal_range
@@ -113,7 +113,8 @@ def _scenario(value: Any, scenarios: Sequence[str]) -> str:
     if value == Scenario.BASELINE:
         raise ValueError(
             f"Choose the scenario among {', '.join(scenarios)}: the baseline is not written "
-            "directly, entering Decided freezes the plan into it."
+            "directly. Entering Decided freezes the plan into it; after that it changes only "
+            "through a change request (the measure's Baseline tab)."
         )
     return _choice(value, scenarios, "scenario")
 
@@ -336,13 +337,12 @@ def financials_bulk_upsert(
         Measure.objects.for_org(organization).filter(pk__in=list(changed)).update(
             version=F("version") + 1
         )
-        # One audit event per changed measure, written in one insert: audit_record's row shape.
-        now = timezone.now()
-        AuditEvent.objects.bulk_create(
-            [
-                AuditEvent(
-                    organization_id=organization.pk,
-                    actor=by if getattr(by, "pk", None) else None,
+        # One audit event per changed measure, appended in one insert.
+        audit_record_many(
+            actor=by,
+            organization_id=organization.pk,
+            entries=[
+                AuditEntry(
                     action="measure.financials_changed",
                     object_type=Measure._meta.label_lower,
                     object_id=measure_id,
@@ -351,11 +351,9 @@ def financials_bulk_upsert(
                         f"{cell.scenario}.{cell.line}.{cell.period:%Y-%m}": str(cell.amount)
                         for cell in measure_cells
                     },
-                    created_at=now,
                 )
                 for measure_id, measure_cells in changed.items()
             ],
-            batch_size=2_000,
         )
         ripple_mark(organization=organization, measure_ids=changed)
         # The Potential Status compares the forecast with the plan (or its baseline).

@@ -210,14 +210,31 @@ def kpi_create(
     return kpi
 
 
+BASELINED_TARGET = (
+    "The target is baselined (the measure passed Decided): it changes only through a change "
+    "request (the measure's Baseline tab, or POST …/measures/<id>/change-requests/)."
+)
+
+
+def _target_baselined(kpi: Kpi) -> bool:
+    """Whether the KPI's target is part of its measure's baseline (frozen at Decided)."""
+    if not kpi.measure_id or kpi.target_baseline is None:
+        return False
+    measure = Measure.objects.for_org(kpi.organization_id).get(pk=kpi.measure_id)
+    return measure.is_baselined
+
+
 def kpi_update(*, kpi: Kpi, by: Any, expected_version: int | None = None, **values: Any) -> Kpi:
-    """Change a KPI's definition; the frozen target baseline stays as it was frozen.
+    """Change a KPI's definition; the frozen target baseline stays as it was frozen, and once
+    the measure passed Decided its baselined target changes only through a change request.
     ``expected_version`` is the version of the KPI's measure or project."""
     with transaction.atomic():
         kpi = Kpi.objects.for_org(kpi.organization_id).select_for_update().get(pk=kpi.pk)
         require(by, "contribute", _parent_of(kpi))
         _locked_parent(kpi, expected_version)
         clean, errors = _clean(kpi.organization_id, values, partial=True)
+        if "target" in clean and clean["target"] != kpi.target and _target_baselined(kpi):
+            errors.setdefault("target", []).append(BASELINED_TARGET)
         if errors:
             raise ValidationError(errors)
         changes = {

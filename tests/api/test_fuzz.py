@@ -30,9 +30,17 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.core import NOT_SET
 
-from approvals.models import ApprovalRequest, ApprovalStep
+from approvals.models import ApprovalPolicy, ApprovalRequest, ApprovalStep
+from approvals.services.policies import policies_seed_defaults
 from config.wsgi import application
-from governance.models import AuditEvent, DecisionRecord, ExceptionCase, ImpactedMeasure, Role
+from governance.models import (
+    AuditEvent,
+    DecisionRecord,
+    ExceptionCase,
+    ImpactedMeasure,
+    Notification,
+    Role,
+)
 from governance.services.hierarchy import node_archive
 from governance.services.tokens import token_issue
 from measures.models import (
@@ -65,6 +73,8 @@ SEGMENTS = {
     "approvals": ("approval", None),
     "decisions": ("decision", None),
     "exceptions": ("case", None),
+    "approval-policies": ("policy", None),
+    "notifications": ("notification", None),
 }
 # Body fields that hold an id, and the kind of row they point at.
 REFERENCES = {
@@ -301,7 +311,10 @@ def _populate(tenant: Tenant) -> Tenant:
         due_at=timezone.now() + dt.timedelta(days=10),
         state="active",
     )
-    tenant.ids["measure"] += [awaiting.pk, askable.pk]
+    # A Decided measure (its baseline may be changed by a change request).
+    decided = MeasureFactory(**branch, owner=owner, sponsor=lead, doi="decided")
+    tenant.ids["measure"] += [awaiting.pk, askable.pk, decided.pk]
+    tenant.ids["decided"] = [decided.pk]
     tenant.ids["approval"] = [request.pk]
     case = ExceptionCase.objects.create(
         organization=org,
@@ -328,6 +341,15 @@ def _populate(tenant: Tenant) -> Tenant:
         ).pk
     ]
     tenant.ids["askable"] = [askable.pk]
+    policies_seed_defaults(org)
+    tenant.ids["policy"] = list(
+        ApprovalPolicy.objects.for_org(org).order_by("id").values_list("pk", flat=True)
+    )
+    tenant.ids["notification"] = [
+        Notification.objects.create(
+            organization=org, recipient=lead, kind="approval.awaiting", subject="Fuzz"
+        ).pk
+    ]
     return tenant
 
 
@@ -455,6 +477,10 @@ def test_operation_refuses_callers_without_valid_credentials(
         body = {"measure": _known("askable")[0], "kind": "gate:decided"}
     elif path.endswith(("/approve/", "/reject/", "/withdraw/")):
         body = {"comment": "Checked."}
+    if path.endswith("/change-requests/"):
+        # A change to the baseline end date of the Decided measure.
+        path_parameters["id"] = _known("decided")[0]
+        body = {"rationale": "Re-plan.", "dates": {"baseline_end_date": f"{dt.date.today()}"}}
     case = operation.Case(
         path_parameters={p.name: path_parameters[p.name] for p in operation.path_parameters},
         body=body if operation.body else NOT_SET,
@@ -470,6 +496,10 @@ def test_operation_refuses_callers_without_valid_credentials(
     assert not written.exists()
     response = case.call(headers={"Authorization": f"Token {tenant.key}"})
     if path.endswith("/financials/validate/"):
+        assert response.status_code == 403, response.text
+        return
+    if "/approval-policies/" in path and operation.method.upper() != "GET":
+        # Approval policies are the organization admins', not the lead's.
         assert response.status_code == 403, response.text
         return
     if operation.method.upper() == "POST" and "/capacity/" in path:

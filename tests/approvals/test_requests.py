@@ -82,7 +82,9 @@ def test_defaults_are_seeded_once_per_organization(personas):
     closed = policy_for(personas.org, CLOSED)
     assert [(s.approver, s.order) for s in decided.steps.all()] == [(Approver.SPONSOR, 1)]
     assert [(s.approver, s.order) for s in closed.steps.all()] == [(Approver.CONTROLLER, 1)]
-    assert ApprovalPolicy.objects.for_org(personas.org).count() == 2
+    change = policy_for(personas.org, "baseline_change")
+    assert [(s.approver, s.order) for s in change.steps.all()] == [(Approver.SPONSOR, 1)]
+    assert ApprovalPolicy.objects.for_org(personas.org).count() == 3
     assert not ApprovalPolicy.objects.for_org(personas.other_org).exists()
 
 

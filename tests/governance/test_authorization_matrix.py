@@ -22,6 +22,8 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
+from approvals.models import ApprovalPolicy
+from approvals.services.policies import policies_seed_defaults
 from governance.models import LEVELS, Organization, Role
 from governance.models.hierarchy import HierarchyNode
 from governance.services.grants import assign_role
@@ -62,6 +64,8 @@ class Route:
     # A row below the measure of ``level`` named in the URL too: "risk" (``risk_pk``, a risk of
     # that measure) or "dependency" (``pk``, an edge whose successor is that measure).
     child: str | None = None
+    # Organization-wide rows (approval policies): every member reads them in their organization.
+    org_wide: bool = False
 
 
 def node_routes() -> dict[str, Route]:
@@ -196,6 +200,35 @@ ROUTES: dict[str, Route] = {
     "api:exception-case-detail": Route({"GET": "view"}, "case", True),
     "api:exception-case-decide": Route({"POST": "decide"}, "case", True),
     "api:exception-case-impacted": Route({"GET": "view"}, "case", True),
+    # Approval policies: org admins edit them; every member reads them over the API.
+    "approval-policy-settings": Route({"GET": "administer", "POST": "administer"}),
+    "api:approval-policy-list": Route({"GET": "view", "POST": "administer"}, api=True),
+    "api:approval-policy-detail": Route(
+        {"GET": "view", "PUT": "administer", "PATCH": "administer", "DELETE": "administer"},
+        "policy",
+        True,
+        org_wide=True,
+    ),
+    # Notifications: a person's own ("in"); a colleague's ("out") or another tenant's is 404.
+    "notifications": Route({"GET": "view"}),
+    "notifications-read-all": Route({"POST": "view"}),
+    "notification-read": Route({"POST": "view"}, "notification", own=True),
+    "api:notification-list": Route({"GET": "view"}, api=True),
+    "api:notification-read-all": Route({"POST": "view"}, api=True),
+    "api:notification-read": Route({"POST": "view"}, "notification", True, own=True),
+    # History: whoever may see the object reads its audit events.
+    "measure-history": Route({"GET": "view"}, "measure"),
+    **{f"api:{level}-history": Route({"GET": "view"}, level, True) for level in LEVELS},
+    "api:approval-history": Route({"GET": "view"}, "approval", True),
+    # Change control: the baseline is read with its measure; asking for (or previewing) a
+    # change needs change on it (the measures here are not Decided: 409 for who may ask).
+    "measure-baseline": Route({"GET": "view"}, "measure"),
+    "measure-baseline-history": Route({"GET": "view"}, "measure"),
+    "measure-baseline-request": Route({"POST": "change"}, "measure"),
+    "measure-baseline-preview": Route({"POST": "change"}, "measure"),
+    "api:measure-change-requests": Route({"GET": "view", "POST": "change"}, "measure", True),
+    "api:measure-baselines": Route({"GET": "view"}, "measure", True),
+    "api:measure-baselines-compare": Route({"GET": "view"}, "measure", True),
 }
 # The Django admin is for staff only and is covered as one rule (see test_admin_is_staff_only).
 COVERED_NAMESPACES = ("admin:",)
@@ -311,6 +344,8 @@ def expected(persona: str, route: Route, scope: str, method: str) -> str:
     if persona == "token_read" and method not in SAFE:
         return "403"
     action = route.methods[method]
+    if route.org_wide and action == "view":
+        return "404" if scope == "tenant" else "ok"
     if action == "administer":
         if persona not in ADMINISTERS:
             return "403"
@@ -368,6 +403,8 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)
     # The persona's own API token ("in"), a colleague's ("out"), another tenant's ("tenant").
     own_tokens: dict[tuple[str, str], int] = field(default_factory=dict)
+    # The persona's own notification ("in"), a colleague's ("out"), another tenant's ("tenant").
+    own_notifications: dict[tuple[str, str], int] = field(default_factory=dict)
     # A milestone with an evidence file on the measure of each scope.
     milestones: dict[str, int] = field(default_factory=dict)
     evidence: dict[str, int] = field(default_factory=dict)
@@ -550,12 +587,40 @@ def build_world() -> World:
         world.own_tokens[(persona, "in")] = mine.pk
         world.own_tokens[(persona, "out")] = theirs.pk
         world.own_tokens[(persona, "tenant")] = foreign.pk
+    world_notifications(world, integrator)
+    for scope, organization in (("in", org), ("tenant", globex)):
+        policies_seed_defaults(organization)
+        world.nodes[("policy", scope)] = ApprovalPolicy.objects.for_org(organization).get(  # type: ignore[assignment]
+            kind="gate:decided"
+        )
     for persona, scope in (("token_read", "read"), ("token_write", "write")):
         _, secret = token_issue(
             user=integrator, organization=org, name=persona, scope=scope, by=integrator
         )
         world.tokens[persona] = secret
     return world
+
+
+def world_notifications(world: World, integrator: object) -> None:
+    """A notification of each persona's own (the integrator's for tokens), a colleague's and
+    another tenant's."""
+    from governance.models import Notification
+
+    def note(organization: Organization, user: object) -> int:
+        return Notification.objects.create(
+            organization=organization, recipient=user, kind="test", subject="Hello"
+        ).pk
+
+    theirs = note(world.org, world.people["colleague"])
+    foreign = note(Organization.objects.get(slug="globex"), world.people["outsider"])
+    for persona in PERSONAS:
+        user = world.people.get(persona)
+        if persona.startswith("token"):
+            user = integrator
+        mine = note(world.org, user) if user is not None and persona != "outsider" else theirs
+        world.own_notifications[(persona, "in")] = mine
+        world.own_notifications[(persona, "out")] = theirs
+        world.own_notifications[(persona, "tenant")] = foreign
 
 
 def url_for(name: str, world: World, scope: str, persona: str) -> str:
@@ -567,6 +632,8 @@ def url_for(name: str, world: World, scope: str, persona: str) -> str:
     query = ""
     if route.level == "token":
         kwargs["pk"] = world.own_tokens[(persona, scope)]
+    elif route.level == "notification":
+        kwargs["pk"] = world.own_notifications[(persona, scope)]
     elif route.level == "member":
         # A colleague of this organization, or a member of another one only.
         member = world.people["colleague" if scope == "in" else "outsider"]
@@ -623,7 +690,7 @@ def cases() -> Iterator[tuple[str, str, str]]:
     for name, route in ROUTES.items():
         scopes = (
             ("in", "tenant")
-            if route.level == "member"
+            if route.level in ("member", "policy")
             else ("in", "out", "tenant")
             if route.level
             else ("in",)

@@ -154,3 +154,66 @@ def test_a_case_past_its_sla_escalates_one_level(setting):
     assert case.forum.name == "Portfolio board" and case.due_at > later
     # At the top it stays where it is.
     assert cases_escalate_overdue(organization=personas.org, now=later + dt.timedelta(days=30)) == 0
+
+
+def test_the_beat_task_escalates_overdue_cases_and_tells_the_new_forum(setting):
+    from django.core.management import call_command
+    from django_celery_beat.models import PeriodicTask
+
+    from governance.models import Notification
+    from governance.tasks import cases_escalate_sweep_task
+
+    personas, case, _ = setting
+    call_command("schedule_sync")
+    assert PeriodicTask.objects.filter(task="governance.cases_escalate_sweep").count() == 1
+    assert PeriodicTask.objects.filter(task="governance.ripple_sweep").count() == 1
+    ExceptionCase.objects.for_org(personas.org).update(
+        due_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    assert cases_escalate_sweep_task.delay().get() == 1
+    case.refresh_from_db()
+    assert case.forum.name == "Portfolio board"
+    told = set(
+        Notification.objects.for_org(personas.org)
+        .filter(kind="case.escalated")
+        .values_list("recipient_id", flat=True)
+    )
+    assert personas.executive.pk in told and personas.owner.pk in told
+
+
+def test_owners_and_the_forum_hear_when_a_case_opens_and_is_decided(setting):
+    from governance.models import Notification
+
+    personas, case, _ = setting
+    opened = set(
+        Notification.objects.for_org(personas.org)
+        .filter(kind="case.opened", object_id=case.pk)
+        .values_list("recipient_id", flat=True)
+    )
+    assert opened == {personas.owner.pk, personas.lead.pk}
+    case_decide(case=case, option="accept", by=personas.lead, rationale="Absorbed")
+    decided = set(
+        Notification.objects.for_org(personas.org)
+        .filter(kind="case.decided")
+        .values_list("recipient_id", flat=True)
+    )
+    assert decided == {personas.owner.pk}  # the lead decided: not told of their own act
+
+
+def test_replanning_raises_a_change_request_on_each_measure(setting):
+    from approvals.changes.models import ChangeRequest
+    from measures.models import Measure
+
+    personas, case, _ = setting
+    root = case.root
+    Measure.objects.for_org(personas.org).filter(pk=root.pk).update(
+        baseline_start_date=TODAY, baseline_end_date=TODAY + dt.timedelta(days=90)
+    )
+    with pytest.raises(ValidationError, match="its owner or lead re-plans"):
+        case_decide(case=case, option="replan", by=personas.executive, rationale="Move it")
+    case_decide(case=case, option="replan", by=personas.lead, rationale="Move it")
+    change = ChangeRequest.objects.for_org(personas.org).get(measure=root)
+    assert (
+        change.diff["measure.baseline_end_date"]["to"]
+        == (TODAY + dt.timedelta(days=102)).isoformat()
+    )

@@ -29,6 +29,8 @@ from approvals.models import (
     ApprovalPolicyStep,
     ApprovalRequest,
     ApprovalStep,
+    BaselineVersion,
+    ChangeRequest,
 )
 from governance.access import node_models
 from governance.models import (
@@ -44,6 +46,7 @@ from governance.models import (
     LegalEntity,
     Membership,
     MitigationAction,
+    Notification,
     Organization,
     Portfolio,
     Program,
@@ -92,11 +95,14 @@ SEEDED = (
     ApprovalRequest,
     ApprovalStep,
     ApprovalAction,
+    ChangeRequest,
+    BaselineVersion,
     DecisionRecord,
     ExceptionCase,
     ImpactedMeasure,
     MitigationAction,
     RippleDirty,
+    Notification,
 )
 
 
@@ -274,6 +280,20 @@ def approval_rows_seed(organization: Any, measure: Any, requester: Any) -> None:
     RippleDirty.objects.create(
         organization=organization, measure_id=measure.pk, marked_at=timezone.now()
     )
+    change = ChangeRequest.objects.create(
+        organization=organization,
+        request=ApprovalRequest.objects.create(
+            organization=organization,
+            kind="baseline_change",
+            measure=measure,
+            requested_by=requester,
+        ),
+        measure=measure,
+        rationale="Re-plan.",
+    )
+    BaselineVersion.objects.create(
+        organization=organization, measure=measure, number=1, change_request=change
+    )
     DecisionRecord.objects.create(
         organization=organization,
         kind="approved",
@@ -311,6 +331,9 @@ def two_tenants(personas: Any) -> Any:
         milestone_rows_seed(organization, measure)
         risk_rows_seed(organization, measure)
         approval_rows_seed(organization, measure, admin)
+        Notification.objects.create(
+            organization=organization, recipient=admin, kind="approval.awaiting", subject="Hi"
+        )
         # A token, and the audit event of its issue.
         token_issue(user=admin, organization=organization, name="ERP", by=admin)
         # A role grant (group table) and a direct permission (user table) on every kind of node.

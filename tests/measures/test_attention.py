@@ -131,8 +131,9 @@ def test_my_measures_shows_them_in_constant_queries(
     _world(personas, count)
     client.force_login(personas.owner)
     client.get("/o/acme/my/measures/")  # the session's first request fills caches
-    # + one each for the actuals, the gate settings and the overdue milestones
-    with django_assert_num_queries(15):
+    # + one each for the actuals, the gate settings, the overdue milestones and the unread
+    # notifications in the navigation
+    with django_assert_num_queries(16):
         response = client.get("/o/acme/my/measures/")
     page = response.content.decode()
     assert page.count("Enter the actual benefit") == count

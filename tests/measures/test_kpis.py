@@ -78,10 +78,12 @@ def test_target_baseline_is_frozen_when_the_measure_enters_decided(personas):
     advance_by_approval(measure, DoI.DECIDED, approved_by=personas.executive)
     kpi.refresh_from_db()
     assert kpi.target_baseline == Decimal(2)
-    # Changing the target later leaves the frozen one as it was.
-    kpi_update(kpi=kpi, by=personas.owner, target="1")
+    # After Decided the target changes only through a change request (approvals.changes).
+    with pytest.raises(ValidationError) as refused:
+        kpi_update(kpi=kpi, by=personas.owner, target="1")
+    assert "change request" in refused.value.message_dict["target"][0]
     kpi.refresh_from_db()
-    assert (kpi.target, kpi.target_baseline) == (Decimal(1), Decimal(2))
+    assert (kpi.target, kpi.target_baseline) == (Decimal(2), Decimal(2))
 
 
 @pytest.mark.parametrize(

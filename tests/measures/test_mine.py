@@ -46,6 +46,7 @@ def test_query_count_does_not_grow(client, personas, django_assert_num_queries, 
         MeasureFactory(package=package, owner=personas.owner)
     client.force_login(personas.owner)
     client.get("/o/acme/my/measures/")  # the session's first request fills caches
-    # The gate settings (read once) and the overdue-milestones check: one query each.
-    with django_assert_num_queries(14):
+    # The gate settings (read once), the overdue-milestones check and the unread
+    # notifications in the navigation: one query each.
+    with django_assert_num_queries(15):
         client.get("/o/acme/my/measures/")

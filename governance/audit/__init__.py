@@ -1,0 +1,6 @@
+"""The audit trail: writing it (``record``), its hash chain (``chain``), checking the chain
+(``verify``) and reading an object's history (``history``)."""
+
+from governance.audit.record import AuditEntry, audit_record, audit_record_many, field_changes
+
+__all__ = ["AuditEntry", "audit_record", "audit_record_many", "field_changes"]
