@@ -299,6 +299,7 @@ SPECTACULAR_SETTINGS = {
         "PotentialStatus": "measures.models.financials.PotentialStatus",
         "DecisionKind": "governance.models.decisions.DecisionKind",
         "CaseState": "governance.models.exceptions.CaseState",
+        "TradeOff": "governance.models.exceptions.TradeOff",
         "ApprovalKind": "approvals.models.KIND_CHOICES",
         "RequestState": "approvals.models.RequestState",
     },

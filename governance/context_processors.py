@@ -3,7 +3,6 @@ from typing import Any
 from django.http import HttpRequest
 
 from governance.access import can
-from governance.ripple.selectors import open_case_count
 from governance.selectors import organizations_of
 
 
@@ -17,9 +16,6 @@ def tenancy(request: HttpRequest) -> dict[str, Any]:
         "my_organizations": organizations_of(request.user) if hasattr(request, "user") else [],
         "can_manage_members": organization is not None
         and can(request.user, "administer", organization),
-        "open_exceptions": open_case_count(request.user, organization)
-        if organization is not None and request.user.is_authenticated
-        else 0,
     }
 
 

@@ -27,7 +27,7 @@ from governance.models import (
     MitigationAction,
     TradeOff,
 )
-from governance.ripple.decisions import case_decide
+from governance.ripple.decisions import case_decide, may_decide_case
 from governance.ripple.selectors import (
     SORTS,
     case_decisions,
@@ -221,6 +221,10 @@ class ExceptionCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Org
         """Record the trade-off (a member of the case's forum or above): 400 for missing or bad
         details of the option, 403 for a non-member, 409 for a case no longer open."""
         case = self.get_object()
+        if not may_decide_case(case, request.user):
+            raise exceptions.PermissionDenied(
+                "Only a member of the case's forum, or of one above it, decides."
+            )
         payload = DecideSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data

@@ -40,6 +40,7 @@ from governance.ripple.propagate import (
     Dates,
     Edge,
     Reached,
+    months_late,
     ripple,
     successors_of,
     value_at_risk,
@@ -57,19 +58,31 @@ RIPPLING = {Cause.MILESTONE_SLIP}
 SERIES_PREFERENCE = (Scenario.FORECAST, Scenario.BASELINE, Scenario.PLAN)
 
 
+@dataclass(frozen=True)
+class Risk:
+    """What a slip of whole months does to one measure's benefit, computed once per measure
+    and number of months however many cases reach it."""
+
+    by_period: dict[str, str]
+    in_year: Decimal
+    digest: str
+
+
+NO_RISK = Risk({}, Decimal(0), "")
+
+
 @dataclass
 class Impact:
     root: int
     cause: str
     found: Found
     reached: dict[int, Reached]
-    risk: dict[int, dict[dt.date, Decimal]]
-    risk_in_year: dict[int, Decimal]
+    risk: dict[int, Risk]
 
     @property
     def value_at_risk(self) -> Decimal:
         if self.cause in RIPPLING:
-            return sum(self.risk_in_year.values(), Decimal(0))
+            return sum((risk.in_year for risk in self.risk.values()), Decimal(0))
         return self.found.amount
 
     def fingerprint(self) -> str:
@@ -78,14 +91,8 @@ class Impact:
             "detail": self.found.detail,
             "amount": str(self.found.amount),
             "impacted": [
-                [
-                    pk,
-                    reached.slip,
-                    reached.via,
-                    reached.depth,
-                    {f"{m:%Y-%m}": str(v) for m, v in sorted(self.risk.get(pk, {}).items())},
-                ]
-                for pk, reached in sorted(self.reached.items())
+                [pk, r.slip, r.via, r.depth, self.risk.get(pk, NO_RISK).digest]
+                for pk, r in sorted(self.reached.items())
             ],
         }
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
@@ -136,20 +143,22 @@ def _graph(
 
 
 def _benefit_series(organization_id: int, ids: set[int]) -> dict[int, dict[dt.date, Decimal]]:
-    rows = (
-        FinancialEntry.objects.for_org(organization_id)
-        .filter(measure_id__in=ids, line=Line.BENEFIT, scenario__in=SERIES_PREFERENCE)
-        .values_list("measure_id", "scenario", "period", "amount")
-    )
-    by_scenario: dict[int, dict[str, dict[dt.date, Decimal]]] = defaultdict(
-        lambda: defaultdict(dict)
-    )
-    for measure_id, scenario, period, amount in rows:
-        by_scenario[measure_id][scenario][period] = amount
-    return {
-        measure_id: next((found[s] for s in SERIES_PREFERENCE if found.get(s)), {})
-        for measure_id, found in by_scenario.items()
-    }
+    """Each measure's benefit by month in the first scenario of ``SERIES_PREFERENCE`` it has:
+    one query per scenario, each only for the measures still without a series."""
+    found: dict[int, dict[dt.date, Decimal]] = {}
+    missing = set(ids)
+    for scenario in SERIES_PREFERENCE:
+        if not missing:
+            break
+        rows = (
+            FinancialEntry.objects.for_org(organization_id)
+            .filter(measure_id__in=missing, line=Line.BENEFIT, scenario=scenario)
+            .values_list("measure_id", "period", "amount")
+        )
+        for measure_id, period, amount in rows.iterator(chunk_size=20_000):
+            found.setdefault(measure_id, {})[period] = amount
+        missing -= set(found)
+    return found
 
 
 # --- computing ---------------------------------------------------------------------------------
@@ -167,18 +176,29 @@ def impacts(
             spread = ripple(root, hit.slip_days, successors, dates)
         else:
             spread = {root: Reached(0, None, 0)}
-        result.append(Impact(root, cause, hit, spread, {}, {}))
+        result.append(Impact(root, cause, hit, spread, {}))
     delayed = {pk for impact in result for pk, r in impact.reached.items() if r.slip > 0}
     series = _benefit_series(organization.pk, delayed) if delayed else {}
     first = fiscal_year_start(today, organization.fiscal_year_start_month)
     last = add_months(first, 11)
+    known: dict[tuple[int, int], Risk] = {}
     for impact in result:
         for pk, one in impact.reached.items():
-            risk = value_at_risk(series.get(pk, {}), one.slip)
-            if risk:
-                impact.risk[pk] = risk
-                impact.risk_in_year[pk] = within(risk, first, last)
+            key = (pk, months_late(one.slip))
+            if key not in known:
+                known[key] = _risk(series.get(pk, {}), one.slip, first, last)
+            if known[key] is not NO_RISK:
+                impact.risk[pk] = known[key]
     return result
+
+
+def _risk(series: dict[dt.date, Decimal], slip: int, first: dt.date, last: dt.date) -> Risk:
+    by_month = value_at_risk(series, slip)
+    if not by_month:
+        return NO_RISK
+    by_period = {f"{month:%Y-%m}": str(amount) for month, amount in sorted(by_month.items())}
+    digest = hashlib.sha256(json.dumps(by_period).encode()).hexdigest()[:16]
+    return Risk(by_period, within(by_month, first, last), digest)
 
 
 def covering_forum(organization_id: int, measure_ids: Iterable[int]) -> DecisionForum | None:
@@ -221,10 +241,8 @@ def _impacted_rows(case: ExceptionCase, impact: Impact) -> list[ImpactedMeasure]
             via_id=reached.via,
             depth=reached.depth,
             slip_days=reached.slip,
-            value_at_risk=impact.risk_in_year.get(pk, Decimal(0)),
-            risk_by_period={
-                f"{m:%Y-%m}": str(v) for m, v in sorted(impact.risk.get(pk, {}).items())
-            },
+            value_at_risk=impact.risk.get(pk, NO_RISK).in_year,
+            risk_by_period=impact.risk.get(pk, NO_RISK).by_period,
         )
         for pk, reached in sorted(impact.reached.items())
     ]

@@ -111,8 +111,11 @@ def months_late(slip_days: int) -> int:
     return math.ceil(slip_days / MONTH_DAYS) if slip_days > 0 else 0
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
+def _index(month: dt.date) -> int:
+    return month.year * 12 + month.month - 1
+
+
+def _month(index: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
@@ -121,12 +124,13 @@ def value_at_risk(series: Mapping[dt.date, Decimal], slip_days: int) -> dict[dt.
     shift = months_late(slip_days)
     if shift == 0 or not series:
         return {}
-    months = set(series) | {_add_months(month, shift) for month in series}
+    amounts = {_index(month): amount for month, amount in series.items()}
+    zero = Decimal(0)
     risk: dict[dt.date, Decimal] = {}
-    for month in sorted(months):
-        lost = series.get(month, Decimal(0)) - series.get(_add_months(month, -shift), Decimal(0))
+    for index in sorted(set(amounts) | {index + shift for index in amounts}):
+        lost = amounts.get(index, zero) - amounts.get(index - shift, zero)
         if lost:
-            risk[month] = lost
+            risk[_month(index)] = lost
     return risk
 
 

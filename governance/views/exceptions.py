@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -23,6 +24,7 @@ from governance.ripple.selectors import (
     case_impacted,
     case_list,
     cases_visible,
+    open_case_count,
     parse_filters,
 )
 from governance.views.base import OrgMixin
@@ -54,6 +56,15 @@ class ExceptionInboxView(OrgMixin, View):
             },
             status=400 if errors else 200,
         )
+
+
+class ExceptionCountView(OrgMixin, View):
+    """GET: the navigation's badge, my open cases and my forums' (loaded after the page, so
+    no page pays a query for it)."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        count = open_case_count(request.user, self.organization)
+        return render(request, "governance/exceptions/_count.html", {"count": count})
 
 
 class CaseMixin(OrgMixin):
@@ -116,6 +127,10 @@ class CaseDecideView(CaseMixin, View):
         from measures.models import Measure
 
         case = self.get_case()
+        if not may_decide_case(case, request.user):
+            raise PermissionDenied(
+                "Only a member of the case's forum, or of one above it, decides."
+            )
         form = self.form(case, case_impacted(case), request.POST)
         if not form.is_valid():
             return self.page(case, form, status=400)

@@ -104,6 +104,7 @@ def _root(tenant: BenchTenant) -> int:
 
 
 def _one_slip(tenant: BenchTenant) -> Any:
+    _live_worker()
     _graph_seed(tenant)
     org = tenant.organization.pk
     with tenant_scope(org):

@@ -194,6 +194,7 @@ ROUTES: dict[str, Route] = {
     # Exception cases: read with their root measure; with no forum, who holds the decision
     # over the root decides (see DECIDES).
     "exception-inbox": Route({"GET": "view"}),
+    "exception-count": Route({"GET": "view"}),
     "exception-case": Route({"GET": "view"}, "case"),
     "exception-decide": Route({"POST": "decide"}, "case"),
     "api:exception-case-list": Route({"GET": "view"}, api=True),

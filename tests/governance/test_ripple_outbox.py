@@ -37,6 +37,15 @@ def late_milestone(personas):
     return measure, milestone
 
 
+def recomputes(callbacks):
+    """The callbacks that ask for a ripple recompute (others send mail, webhooks …)."""
+    from functools import partial
+
+    from governance.ripple.outbox import _enqueue
+
+    return [c for c in callbacks if isinstance(c, partial) and c.func is _enqueue]
+
+
 def marks(org):
     return set(RippleDirty.objects.for_org(org).values_list("measure_id", flat=True))
 
@@ -52,7 +61,7 @@ def test_a_recorded_slip_marks_its_measure_and_the_task_opens_the_case(
             due_date=f"{milestone.due_date + dt.timedelta(days=20):%Y-%m-%d}",
         )
         assert marks(personas.org) == {measure.pk}
-    assert len(callbacks) == 1
+    assert len(recomputes(callbacks)) == 1
     assert marks(personas.org) == set()
     case = ExceptionCase.objects.for_org(personas.org).get()
     assert case.cause == Cause.MILESTONE_SLIP and case.slip_days == 20
@@ -67,7 +76,7 @@ def test_many_marks_in_one_transaction_ask_for_one_recompute(
     with django_capture_on_commit_callbacks() as callbacks:
         ripple_mark(organization=personas.org, measure_ids=[first.pk])
         ripple_mark(organization=personas.org, measure_ids=[second.pk, first.pk])
-    assert len(callbacks) == 1
+    assert len(recomputes(callbacks)) == 1
     assert marks(personas.org) == {first.pk, second.pk}
 
 
