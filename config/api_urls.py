@@ -7,6 +7,7 @@ from approvals.api.urls import urlpatterns as approval_urls
 from governance.api.decisions import urlpatterns as decision_urls
 from governance.api.hierarchy import node_viewset_class
 from governance.api.views import OrganizationViewSet
+from governance.api.webhooks import urlpatterns as webhook_urls
 from governance.models import Portfolio, Program, Project
 from measures.api.capacity import urlpatterns as capacity_urls
 from measures.api.financials import urlpatterns as financial_urls
@@ -47,4 +48,5 @@ urlpatterns = [
     path("orgs/<slug:org_slug>/", include(risk_urls)),
     path("orgs/<slug:org_slug>/", include(approval_urls)),
     path("orgs/<slug:org_slug>/", include(decision_urls)),
+    path("orgs/<slug:org_slug>/", include(webhook_urls)),
 ]

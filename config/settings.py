@@ -222,6 +222,18 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+# Beat copies these into its database schedule at start (django-celery-beat).
+CELERY_BEAT_SCHEDULE = {
+    # Retries of failed webhook deliveries, and any whose message was lost.
+    "webhooks: send due deliveries": {
+        "task": "governance.webhook_sweep",
+        "schedule": dt.timedelta(minutes=1),
+    },
+}
+
+# Outgoing webhooks go only to public internet addresses unless this is on (a closed network,
+# the embedded mode, tests with a local receiver).
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.get_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False)
 
 # API rate limits (governance.api.throttling): per token for integrations, per user for browser
 # sessions; anonymous requests count per client address at the user rate.
