@@ -21,8 +21,8 @@ from governance.api.base import OrgScopedViewSet
 from governance.api.pagination import StablePagination
 from governance.api.versions import IF_MATCH, expected_version, with_etag
 from governance.models import DeliveryState, WebhookDelivery, WebhookEndpoint
-from governance.webhooks.events import events
 from governance.webhooks.network import MAX_URL
+from governance.webhooks.registry import events
 from governance.webhooks.selectors import deliveries_of, endpoints_administered
 from governance.webhooks.services import (
     MAX_DESCRIPTION,

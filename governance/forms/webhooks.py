@@ -6,8 +6,8 @@ from typing import Any
 
 from django import forms
 
-from governance.webhooks.events import events
 from governance.webhooks.network import MAX_URL
+from governance.webhooks.registry import events
 from governance.webhooks.services import MAX_DESCRIPTION
 
 

@@ -1,6 +1,6 @@
 """Outgoing webhooks: the endpoints an organization's integrators register, and every delivery.
 
-An endpoint subscribes to event names (``governance.webhooks.events``); each event emitted in the
+An endpoint subscribes to event names (``governance.webhooks.registry``); each event emitted in the
 organization becomes one ``WebhookDelivery`` per subscribed, active endpoint, sent by a worker,
 retried with backoff and kept as the delivery log.
 """

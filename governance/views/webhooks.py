@@ -22,7 +22,7 @@ from governance.forms.webhooks import WebhookForm
 from governance.models import DeliveryState, WebhookEndpoint
 from governance.views.base import OrgMixin
 from governance.views.members import OrgAdminRequired
-from governance.webhooks.events import events
+from governance.webhooks.registry import events
 from governance.webhooks.selectors import (
     deliveries_of,
     endpoints_administered,

@@ -4,7 +4,7 @@ Other apps report an event with ``webhook_emit(organization=…, event=…, payl
 transaction of the change, and add event names with ``event(name, description)``.
 """
 
-from governance.webhooks.events import event, events
+from governance.webhooks.registry import event, events
 from governance.webhooks.services import webhook_emit
 
 __all__ = ["event", "events", "webhook_emit"]

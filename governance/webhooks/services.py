@@ -33,7 +33,7 @@ from governance.models import (
 )
 from governance.rls import tenant_scope
 from governance.webhooks import network
-from governance.webhooks.events import PING, is_event
+from governance.webhooks.registry import PING, is_event
 from governance.webhooks.signing import secret_new, signature
 
 # Waits before the 2nd … 6th attempt; after the 6th failure the delivery is failed for good.
