@@ -47,6 +47,8 @@ from governance.models import (
     Project,
     Role,
     TenantModel,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from governance.permissions import permission_models
 from governance.rls import sync_row_level_security, tenant_scope
@@ -89,6 +91,8 @@ SEEDED = (
     ApprovalStep,
     ApprovalAction,
     DecisionRecord,
+    WebhookEndpoint,
+    WebhookDelivery,
 )
 
 
@@ -284,6 +288,15 @@ def two_tenants(personas: Any) -> Any:
         milestone_rows_seed(organization, measure)
         risk_rows_seed(organization, measure)
         approval_rows_seed(organization, measure, admin)
+        endpoint = WebhookEndpoint.objects.create(
+            organization=organization,
+            url="https://hooks.example.com/",
+            secret="whsec_rls",
+            events=["measure.stage_changed"],
+        )
+        WebhookDelivery.objects.create(
+            organization=organization, endpoint=endpoint, event="measure.stage_changed"
+        )
         # A token, and the audit event of its issue.
         token_issue(user=admin, organization=organization, name="ERP", by=admin)
         # A role grant (group table) and a direct permission (user table) on every kind of node.
