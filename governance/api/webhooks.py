@@ -68,6 +68,24 @@ class WebhookCreatedSerializer(WebhookSerializer):
         read_only_fields = fields
 
 
+class NameListField(serializers.ListField):
+    """A list of strings whose item errors come as one flat list (the API's error shape)."""
+
+    def run_child_validation(self, data: Any) -> Any:
+        try:
+            return super().run_child_validation(data)
+        except serializers.ValidationError as error:
+            detail = error.detail
+            items = detail.items() if isinstance(detail, dict) else enumerate([detail])
+            raise serializers.ValidationError(
+                [
+                    f"Item {index}: {message}"
+                    for index, messages in items
+                    for message in (messages if isinstance(messages, list) else [messages])
+                ]
+            ) from None
+
+
 class WebhookWriteSerializer(serializers.Serializer):
     """Types only: the URL's and the events' rules are the service's."""
 
@@ -77,7 +95,7 @@ class WebhookWriteSerializer(serializers.Serializer):
     description = serializers.CharField(
         required=False, allow_blank=True, max_length=MAX_DESCRIPTION
     )
-    events = serializers.ListField(
+    events = NameListField(
         child=serializers.CharField(max_length=100),
         max_length=50,
         help_text="Event names, e.g. " + ", ".join(events()) + ".",
@@ -150,6 +168,7 @@ class WebhookViewSet(mixins.ListModelMixin, WebhookAdminViewSet):
     """The organization's webhook endpoints."""
 
     serializer_class = WebhookSerializer
+    pagination_class = NewestFirst
 
     def get_queryset(self) -> QuerySet[Any]:
         return self.endpoints()

@@ -32,7 +32,13 @@ from schemathesis.core import NOT_SET
 
 from approvals.models import ApprovalRequest, ApprovalStep
 from config.wsgi import application
-from governance.models import AuditEvent, DecisionRecord, Role
+from governance.models import (
+    AuditEvent,
+    DecisionRecord,
+    Role,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from governance.services.hierarchy import node_archive
 from governance.services.tokens import token_issue
 from measures.models import (
@@ -64,6 +70,7 @@ SEGMENTS = {
     "kpis": ("kpi", None),
     "approvals": ("approval", None),
     "decisions": ("decision", None),
+    "webhooks": ("webhook", None),
 }
 # Body fields that hold an id, and the kind of row they point at.
 REFERENCES = {
@@ -82,7 +89,7 @@ REFERENCES = {
     "previous": "approval",
 }
 # Path parameters naming a row below a measure, and the kind of row.
-CHILD_PARAMETERS = {"risk_pk": "risk", "milestone_id": "milestone"}
+CHILD_PARAMETERS = {"risk_pk": "risk", "milestone_id": "milestone", "delivery_pk": "delivery"}
 CODES = st.from_regex(r"[A-Z][A-Z0-9._-]{0,12}", fullmatch=True)
 
 CONFIG = schemathesis.Config.from_dict(
@@ -140,6 +147,8 @@ class Tenant:
 
     organization_id: int = 0
     key: str = ""
+    # An org admin's write token: webhooks are the administrators' (the lead's token gets 403).
+    admin_key: str = ""
     ids: dict[str, list[int]] = field(default_factory=dict)
 
 
@@ -222,6 +231,9 @@ def flatmap_headers(
 def tenant(db: None, settings: Any, tmp_path: Any) -> Iterator[Tenant]:
     """An organization with three branches of the hierarchy, one archived, and a write token."""
     settings.MEDIA_ROOT = tmp_path  # evidence files uploaded by the run
+    # Generated webhook URLs are accepted without resolving their hosts; nothing is sent (the
+    # on-commit callbacks of the test's transaction never run).
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
     # The WSGI handler closes the connection after each request, which would end the test's
     # transaction; Django's own test client disconnects the same receiver.
     signals.request_started.disconnect(close_old_connections)
@@ -229,7 +241,7 @@ def tenant(db: None, settings: Any, tmp_path: Any) -> Iterator[Tenant]:
     try:
         yield _populate(TENANT)
     finally:
-        TENANT.organization_id, TENANT.key, TENANT.ids = 0, "", {}
+        TENANT.organization_id, TENANT.key, TENANT.admin_key, TENANT.ids = 0, "", "", {}
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
 
@@ -316,7 +328,34 @@ def _populate(tenant: Tenant) -> Tenant:
         ).pk
     ]
     tenant.ids["askable"] = [askable.pk]
+    admin = UserFactory(username="fuzz-admin")
+    MembershipFactory(organization=org, user=admin, role=Role.ADMIN)
+    tenant.admin_key = token_issue(
+        user=admin, organization=org, name="fuzz-admin", scope="write", by=admin
+    )[1]
+    endpoint = WebhookEndpoint.objects.create(
+        organization=org,
+        url="https://hooks.example.com/fuzz",
+        secret="whsec_fuzz",
+        events=["measure.stage_changed"],
+    )
+    tenant.ids["webhook"] = [endpoint.pk]
+    tenant.ids["delivery"] = [
+        WebhookDelivery.objects.create(
+            organization=org,
+            endpoint=endpoint,
+            event="measure.stage_changed",
+            state="delivered",
+            attempts=1,
+            delivered_at=timezone.now(),
+        ).pk
+    ]
     return tenant
+
+
+def _key(path: str) -> str:
+    """The token a generated request of ``path`` is sent with."""
+    return TENANT.admin_key if "/webhooks/" in path else TENANT.key
 
 
 @schema.parametrize()
@@ -333,7 +372,7 @@ def _populate(tenant: Tenant) -> Tenant:
     ],
 )
 def test_operation_answers_as_documented(case: schemathesis.Case, tenant: Tenant) -> None:
-    case.call_and_validate(headers={"Authorization": f"Token {tenant.key}"})
+    case.call_and_validate(headers={"Authorization": f"Token {_key(case.operation.path)}"})
 
 
 OPERATIONS = [result.ok() for result in schema.get_all_operations()]
@@ -443,6 +482,9 @@ def test_operation_refuses_callers_without_valid_credentials(
         body = {"measure": _known("askable")[0], "kind": "gate:decided"}
     elif path.endswith(("/approve/", "/reject/", "/withdraw/")):
         body = {"comment": "Checked."}
+    if "/webhooks/" in path:
+        path_parameters["delivery_pk"] = _known("delivery")[0]
+        body = {"url": "https://hooks.example.com/anonymous", "events": ["case.opened"]}
     case = operation.Case(
         path_parameters={p.name: path_parameters[p.name] for p in operation.path_parameters},
         body=body if operation.body else NOT_SET,
@@ -456,7 +498,7 @@ def test_operation_refuses_callers_without_valid_credentials(
         action__in=["token.issued", "program.archived"]
     )
     assert not written.exists()
-    response = case.call(headers={"Authorization": f"Token {tenant.key}"})
+    response = case.call(headers={"Authorization": f"Token {_key(path)}"})
     if path.endswith("/financials/validate/"):
         assert response.status_code == 403, response.text
         return
