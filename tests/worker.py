@@ -50,6 +50,8 @@ def start_worker(redis_url: str, log_dir: Path) -> LiveWorker:
         "CELERY_RESULT_BACKEND": redis_url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "DATABASE_URL": database_url_of_test_db(),
+        # Webhook tests receive on 127.0.0.1.
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
     }
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -96,11 +98,13 @@ def use_broker(redis_url: str) -> Iterator[None]:
     previous = {key: app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")}
     app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False)
     _forget_result_backend()
+    _forget_connections()
     try:
         yield
     finally:
         app.conf.update(previous)
         _forget_result_backend()
+        _forget_connections()
 
 
 def _forget_result_backend() -> None:
@@ -108,3 +112,12 @@ def _forget_result_backend() -> None:
     # in the session would otherwise leave the one for "no result backend" in place.
     app._backend_cache = None
     vars(app._local).pop("backend", None)
+
+
+def _forget_connections() -> None:
+    # Even an eager ``delay()`` takes a producer from the app's pool, which keeps the broker URL
+    # of its first use: one sent earlier in the session would point the pool elsewhere.
+    app._pool = None
+    amqp = vars(app).get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None

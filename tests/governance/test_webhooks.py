@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -319,3 +320,21 @@ def test_apps_register_their_own_events(monkeypatch):
         event("Not A Name", "…")
     with pytest.raises(ValueError):
         event("approval.decided", "Something else.")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_live_worker_delivers_a_committed_stage_change(personas, receiver, celery_worker):
+    endpoint, secret = subscribe(personas, receiver.url)
+    transition(measure_of(personas), DoI.ON_HOLD, by=personas.owner)  # commits: a worker sends
+    deadline = time.monotonic() + 30
+    while not receiver.requests and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(receiver.requests) == 1
+    request = receiver.requests[0]
+    assert documented_verify()(secret, request.body, request.headers["X-Throughline-Signature"])
+    delivery = WebhookDelivery.objects.for_org(personas.org).get(endpoint=endpoint)
+    while delivery.state == DeliveryState.PENDING and time.monotonic() < deadline:
+        time.sleep(0.1)
+        delivery = fresh(delivery)
+    assert delivery.state == DeliveryState.DELIVERED and delivery.attempts == 1
