@@ -69,8 +69,9 @@ class WebhookListView(WebhookMixin, TemplateView):
         endpoints = list(endpoints_with_counts(self.request.user, self.organization))
         context["endpoints"] = endpoints
         context["events"] = events()
-        new = self.request.session.pop(NEW_SECRET_SESSION_KEY, None)
+        new = self.request.session.get(NEW_SECRET_SESSION_KEY)
         if new and new.get("organization") == self.organization.pk:
+            del self.request.session[NEW_SECRET_SESSION_KEY]
             context["new_endpoint"] = next((e for e in endpoints if e.pk == new["id"]), None)
             context["new_secret"] = new["secret"]
         return context

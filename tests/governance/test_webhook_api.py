@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from governance.models import AuditEvent, DeliveryState, WebhookDelivery, WebhookEndpoint
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 BASE = "/api/v1/orgs/acme/webhooks/"
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from governance.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 
 def endpoint_in(organization, url="https://hooks.example.com/erp", **extra):

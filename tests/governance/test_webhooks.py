@@ -29,7 +29,7 @@ from measures.models import DoI
 from measures.services.stages import transition
 from tests.factories import MeasureFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 

@@ -1,7 +1,8 @@
-"""Fixtures of the governance tests.
+"""Fixtures of the webhook tests (registered in tests/conftest.py).
 
 ``receiver``: a real HTTP server on 127.0.0.1 that webhooks are sent to; it records every request
-and answers with the status codes it is told, in order (then 200)."""
+and answers with the status codes it is told, in order (then 200). ``eager_tasks``: tasks run
+in the test process."""
 
 from __future__ import annotations
 
@@ -61,3 +62,20 @@ def receiver(settings) -> Iterator[Receiver]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def eager_tasks(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tasks run in this process, even after a live worker (session-wide) took the broker over:
+    a worker could not see this test's uncommitted rows. Tests marked ``worker`` are left to it."""
+    from config.celery import app
+
+    if request.node.get_closest_marker("worker") is not None:
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous
