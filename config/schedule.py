@@ -27,4 +27,10 @@ def periodic_tasks() -> list[Periodic]:
                 "a step's SLA and remind the approvers of steps due soon."
             ),
         ),
+        Periodic(
+            name="webhooks: send due deliveries",
+            task="governance.webhook_sweep",
+            every_minutes=1,
+            description="Retries of failed webhook deliveries, and any whose message was lost.",
+        ),
     ]

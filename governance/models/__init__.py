@@ -28,6 +28,7 @@ from governance.models.tenancy import (
 )
 from governance.models.tenant import TenantManager, TenantModel, TenantQuerySet, UnscopedQuery
 from governance.models.tokens import ApiToken, TokenScope
+from governance.models.webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "LEVELS",
@@ -38,6 +39,7 @@ __all__ = [
     "DecisionForum",
     "DecisionKind",
     "DecisionRecord",
+    "DeliveryState",
     "ForumMember",
     "Function",
     "HierarchyNode",
@@ -64,4 +66,6 @@ __all__ = [
     "TokenScope",
     "UnscopedQuery",
     "Venue",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

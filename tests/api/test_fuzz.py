@@ -33,7 +33,14 @@ from schemathesis.core import NOT_SET
 from approvals.models import ApprovalPolicy, ApprovalRequest, ApprovalStep
 from approvals.services.policies import policies_seed_defaults
 from config.wsgi import application
-from governance.models import AuditEvent, DecisionRecord, Notification, Role
+from governance.models import (
+    AuditEvent,
+    DecisionRecord,
+    Notification,
+    Role,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from governance.services.hierarchy import node_archive
 from governance.services.tokens import token_issue
 from measures.models import (
@@ -67,6 +74,7 @@ SEGMENTS = {
     "decisions": ("decision", None),
     "approval-policies": ("policy", None),
     "notifications": ("notification", None),
+    "webhooks": ("webhook", None),
 }
 # Body fields that hold an id, and the kind of row they point at.
 REFERENCES = {
@@ -85,7 +93,7 @@ REFERENCES = {
     "previous": "approval",
 }
 # Path parameters naming a row below a measure, and the kind of row.
-CHILD_PARAMETERS = {"risk_pk": "risk", "milestone_id": "milestone"}
+CHILD_PARAMETERS = {"risk_pk": "risk", "milestone_id": "milestone", "delivery_pk": "delivery"}
 CODES = st.from_regex(r"[A-Z][A-Z0-9._-]{0,12}", fullmatch=True)
 
 CONFIG = schemathesis.Config.from_dict(
@@ -143,6 +151,8 @@ class Tenant:
 
     organization_id: int = 0
     key: str = ""
+    # An org admin's write token: webhooks are the administrators' (the lead's token gets 403).
+    admin_key: str = ""
     ids: dict[str, list[int]] = field(default_factory=dict)
 
 
@@ -225,6 +235,9 @@ def flatmap_headers(
 def tenant(db: None, settings: Any, tmp_path: Any) -> Iterator[Tenant]:
     """An organization with three branches of the hierarchy, one archived, and a write token."""
     settings.MEDIA_ROOT = tmp_path  # evidence files uploaded by the run
+    # Generated webhook URLs are accepted without resolving their hosts; nothing is sent (the
+    # on-commit callbacks of the test's transaction never run).
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
     # The WSGI handler closes the connection after each request, which would end the test's
     # transaction; Django's own test client disconnects the same receiver.
     signals.request_started.disconnect(close_old_connections)
@@ -232,7 +245,7 @@ def tenant(db: None, settings: Any, tmp_path: Any) -> Iterator[Tenant]:
     try:
         yield _populate(TENANT)
     finally:
-        TENANT.organization_id, TENANT.key, TENANT.ids = 0, "", {}
+        TENANT.organization_id, TENANT.key, TENANT.admin_key, TENANT.ids = 0, "", "", {}
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
 
@@ -331,7 +344,34 @@ def _populate(tenant: Tenant) -> Tenant:
             organization=org, recipient=lead, kind="approval.awaiting", subject="Fuzz"
         ).pk
     ]
+    admin = UserFactory(username="fuzz-admin")
+    MembershipFactory(organization=org, user=admin, role=Role.ADMIN)
+    tenant.admin_key = token_issue(
+        user=admin, organization=org, name="fuzz-admin", scope="write", by=admin
+    )[1]
+    endpoint = WebhookEndpoint.objects.create(
+        organization=org,
+        url="https://hooks.example.com/fuzz",
+        secret="whsec_fuzz",
+        events=["measure.stage_changed"],
+    )
+    tenant.ids["webhook"] = [endpoint.pk]
+    tenant.ids["delivery"] = [
+        WebhookDelivery.objects.create(
+            organization=org,
+            endpoint=endpoint,
+            event="measure.stage_changed",
+            state="delivered",
+            attempts=1,
+            delivered_at=timezone.now(),
+        ).pk
+    ]
     return tenant
+
+
+def _key(path: str) -> str:
+    """The token a generated request of ``path`` is sent with."""
+    return TENANT.admin_key if "/webhooks/" in path else TENANT.key
 
 
 @schema.parametrize()
@@ -348,7 +388,7 @@ def _populate(tenant: Tenant) -> Tenant:
     ],
 )
 def test_operation_answers_as_documented(case: schemathesis.Case, tenant: Tenant) -> None:
-    case.call_and_validate(headers={"Authorization": f"Token {tenant.key}"})
+    case.call_and_validate(headers={"Authorization": f"Token {_key(case.operation.path)}"})
 
 
 OPERATIONS = [result.ok() for result in schema.get_all_operations()]
@@ -462,6 +502,9 @@ def test_operation_refuses_callers_without_valid_credentials(
         # A change to the baseline end date of the Decided measure.
         path_parameters["id"] = _known("decided")[0]
         body = {"rationale": "Re-plan.", "dates": {"baseline_end_date": f"{dt.date.today()}"}}
+    if "/webhooks/" in path:
+        path_parameters["delivery_pk"] = _known("delivery")[0]
+        body = {"url": "https://hooks.example.com/anonymous", "events": ["case.opened"]}
     case = operation.Case(
         path_parameters={p.name: path_parameters[p.name] for p in operation.path_parameters},
         body=body if operation.body else NOT_SET,
@@ -475,7 +518,7 @@ def test_operation_refuses_callers_without_valid_credentials(
         action__in=["token.issued", "program.archived"]
     )
     assert not written.exists()
-    response = case.call(headers={"Authorization": f"Token {tenant.key}"})
+    response = case.call(headers={"Authorization": f"Token {_key(path)}"})
     if path.endswith("/financials/validate/"):
         assert response.status_code == 403, response.text
         return
