@@ -1,0 +1,25 @@
+"""Reads of the approvals app: approval requests, and the controller's validation queue."""
+
+from approvals.selectors.requests import (
+    request_rows,
+    requests_awaiting,
+    requests_visible,
+)
+from approvals.selectors.validations import (
+    QUEUE_LINES,
+    QueueFilters,
+    validation_entry,
+    validation_pending_count,
+    validation_queue,
+)
+
+__all__ = [
+    "QUEUE_LINES",
+    "QueueFilters",
+    "request_rows",
+    "requests_awaiting",
+    "requests_visible",
+    "validation_entry",
+    "validation_pending_count",
+    "validation_queue",
+]
