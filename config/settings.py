@@ -297,6 +297,8 @@ SPECTACULAR_SETTINGS = {
         "PotentialStatus": "measures.models.financials.PotentialStatus",
         "DecisionKind": "governance.models.decisions.DecisionKind",
         "ApprovalKind": "approvals.models.KIND_CHOICES",
+        # A controller's verdict on an actual (measures.services.financials.DECISIONS).
+        "Verdict": ["validate", "partial", "reject"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -2,5 +2,6 @@
 
 from approvals.api.policies import urlpatterns as policy_urls
 from approvals.api.requests import urlpatterns as request_urls
+from approvals.api.validations import urlpatterns as validation_urls
 
-urlpatterns = [*request_urls, *policy_urls]
+urlpatterns = [*request_urls, *policy_urls, *validation_urls]
