@@ -12,6 +12,8 @@ page is the same rows for as long as the queue does not change, whatever the sor
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.db.models import QuerySet
@@ -23,7 +25,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from approvals.forms import QueueFilterForm
-from approvals.selectors.validations import SORT_LABELS, validation_entry, validation_queue
+from approvals.selectors.validations import (
+    SORT_LABELS,
+    CountedPaginator,
+    validation_entry,
+    validation_queue,
+    validation_queue_count,
+)
 from approvals.services.validations import (
     MAX_BULK,
     MAX_COMMENT,
@@ -43,6 +51,15 @@ class QueuePagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any], request: Request, view: Any = None
+    ) -> list[Any] | None:
+        # Counted without the annotations' joins (the view knows the filters).
+        total = getattr(view, "queue_total", None)
+        if total is not None:
+            self.django_paginator_class = partial(CountedPaginator, total=total)  # type: ignore[assignment]
+        return super().paginate_queryset(queryset, request, view)
 
 
 class ValidationItemSerializer(serializers.ModelSerializer):
@@ -161,6 +178,7 @@ class ValidationQueueViewSet(mixins.ListModelMixin, OrgScopedViewSet):
     filter_backends: list[Any] = []
     # Whether the caller may validate an item is asked per item (403); it must be visible.
     ACTION_PERMISSIONS = {"decide": "view", "bulk_approve": "view"}
+    queue_total: Callable[[], int] | None = None
 
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):
@@ -170,7 +188,10 @@ class ValidationQueueViewSet(mixins.ListModelMixin, OrgScopedViewSet):
         )
         if form.errors:
             raise ValidationError(form.errors)
-        return validation_queue(self.request.user, self.organization, form.filters())
+        filters = form.filters()
+        user, organization = self.request.user, self.organization
+        self.queue_total = lambda: validation_queue_count(user, organization, filters)
+        return validation_queue(user, organization, filters)
 
     @extend_schema(tags=TAGS, parameters=FILTERS)
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

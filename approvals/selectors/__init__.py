@@ -7,14 +7,17 @@ from approvals.selectors.requests import (
 )
 from approvals.selectors.validations import (
     QUEUE_LINES,
+    CountedPaginator,
     QueueFilters,
     validation_entry,
     validation_pending_count,
     validation_queue,
+    validation_queue_count,
 )
 
 __all__ = [
     "QUEUE_LINES",
+    "CountedPaginator",
     "QueueFilters",
     "request_rows",
     "requests_awaiting",
@@ -22,4 +25,5 @@ __all__ = [
     "validation_entry",
     "validation_pending_count",
     "validation_queue",
+    "validation_queue_count",
 ]

@@ -161,7 +161,9 @@ def validations_bulk_approve(
         for entry in entries:
             changes[entry.pk] = verdict_apply(entry, verdict, by=by, at=now)
             entry.updated_at = now
-        FinancialEntry.objects.bulk_update(entries, VERDICT_FIELDS, batch_size=MAX_BULK)
+        FinancialEntry.objects.for_org(organization).bulk_update(
+            entries, VERDICT_FIELDS, batch_size=MAX_BULK
+        )
         decision_records(
             (
                 validation_decided(entry.measure, entry, "validate", by, verdict.reason)

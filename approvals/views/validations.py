@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,9 +20,11 @@ from django.views import View
 
 from approvals.forms import QueueFilterForm, ValidationDecisionForm
 from approvals.selectors.validations import (
+    CountedPaginator,
     validation_entry,
     validation_pending_count,
     validation_queue,
+    validation_queue_count,
 )
 from approvals.services.validations import validation_decide, validations_bulk_approve
 from governance.access import can
@@ -67,8 +69,10 @@ class ValidationQueueMixin(OrgMixin):
         user = self.request.user
         form = QueueFilterForm(data, user=user, organization=self.organization)
         filters = form.filters()
-        page: Page = Paginator(
-            validation_queue(user, self.organization, filters), PAGE_SIZE
+        page: Page = CountedPaginator(
+            validation_queue(user, self.organization, filters),
+            PAGE_SIZE,
+            total=lambda: validation_queue_count(user, self.organization, filters),
         ).get_page(data.get("page"))
         kept = data.copy()
         kept.pop("page", None)
