@@ -40,6 +40,7 @@ from approvals.services.validations import (
 )
 from governance.access import can
 from governance.api.base import OrgScopedViewSet
+from governance.api.parsers import JSONParser
 from governance.errors import ValidationError
 from measures.models import FinancialEntry
 
@@ -169,6 +170,18 @@ FILTERS = [
 ]
 
 
+def _flat(errors: dict[str, Any]) -> dict[str, Any]:
+    """A list field's errors by item (``{"ids": {3: [...]}}``) as ``{"ids.3": [...]}``: the
+    one error shape has a list of messages under each key."""
+    flat: dict[str, Any] = {}
+    for name, value in errors.items():
+        if isinstance(value, dict):
+            flat.update({f"{name}.{index}": messages for index, messages in value.items()})
+        else:
+            flat[name] = value
+    return flat
+
+
 class ValidationQueueViewSet(mixins.ListModelMixin, OrgScopedViewSet):
     """Claimed benefits awaiting the caller's validation."""
 
@@ -179,6 +192,8 @@ class ValidationQueueViewSet(mixins.ListModelMixin, OrgScopedViewSet):
     # Whether the caller may validate an item is asked per item (403); it must be visible.
     ACTION_PERMISSIONS = {"decide": "view", "bulk_approve": "view"}
     queue_total: Callable[[], int] | None = None
+    # JSON only: up to 1,000 ids as form fields would pass Django's limit on fields.
+    parser_classes = [JSONParser]
 
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):
@@ -227,7 +242,8 @@ class ValidationQueueViewSet(mixins.ListModelMixin, OrgScopedViewSet):
         """Approve many items as claimed, all or nothing; a 400 names every bad item as
         ``ids.<id>``."""
         payload = BulkApproveSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        if not payload.is_valid():
+            raise exceptions.ValidationError(_flat(payload.errors))
         data = payload.validated_data
         approved = validations_bulk_approve(
             organization=self.organization,
