@@ -1,6 +1,7 @@
 """Reads of the approvals app: approval requests, and the controller's validation queue."""
 
 from approvals.selectors.requests import (
+    approvers_of_step,
     request_rows,
     requests_awaiting,
     requests_visible,
@@ -19,6 +20,7 @@ __all__ = [
     "QUEUE_LINES",
     "CountedPaginator",
     "QueueFilters",
+    "approvers_of_step",
     "request_rows",
     "requests_awaiting",
     "requests_visible",

@@ -11,7 +11,6 @@ baseline, so, as on the single path, the Potential Status needs no recompute.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -22,9 +21,10 @@ from django.utils import timezone
 
 from approvals.selectors.validations import QUEUE_LINES
 from governance.access import can, restrict
+from governance.audit import AuditEntry, audit_record_many
 from governance.decisions import decision_records
 from governance.errors import ValidationError
-from governance.models import AuditEvent, Organization
+from governance.models import Organization
 from measures.models import FinancialEntry, Measure, Scenario, Validation
 from measures.services.financials import (
     Verdict,
@@ -123,24 +123,17 @@ def _audit_verdicts(
     verdict: Verdict,
     changes: dict[int, dict[str, Any]],
     measures: dict[int, Measure],
-    at: dt.datetime,
 ) -> None:
-    """One audit event per item, the row ``audit_record`` writes, in one insert."""
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                organization_id=organization_id,
-                actor=by if getattr(by, "pk", None) else None,
-                action=f"measure.actual_{verdict.decision}",
-                object_type=Measure._meta.label_lower,
-                object_id=measures[entry_id].pk,
-                object_repr=str(measures[entry_id])[:250],
-                changes=item,
-                created_at=at,
+    """One audit event per item, on its measure (as the single path writes it), in one insert."""
+    audit_record_many(
+        actor=by,
+        organization_id=organization_id,
+        entries=[
+            AuditEntry.of(
+                action=f"measure.actual_{verdict.decision}", obj=measures[entry_id], changes=item
             )
             for entry_id, item in changes.items()
         ],
-        batch_size=2_000,
     )
 
 
@@ -196,5 +189,5 @@ def validations_bulk_approve(
             at=now,
         )
         measures = {entry.pk: entry.measure for entry in entries}
-        _audit_verdicts(organization.pk, by, verdict, changes, measures, now)
+        _audit_verdicts(organization.pk, by, verdict, changes, measures)
     return len(entries)
