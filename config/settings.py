@@ -303,6 +303,8 @@ SPECTACULAR_SETTINGS = {
         "DecisionKind": "governance.models.decisions.DecisionKind",
         "ApprovalKind": "approvals.models.KIND_CHOICES",
         "RequestState": "approvals.models.RequestState",
+        # A controller's verdict on an actual (measures.services.financials.DECISIONS).
+        "Verdict": ["validate", "partial", "reject"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

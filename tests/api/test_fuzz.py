@@ -45,6 +45,7 @@ from governance.services.hierarchy import node_archive
 from governance.services.tokens import token_issue
 from measures.models import (
     CapacityPerson,
+    FinancialEntry,
     Kpi,
     Measure,
     MeasureDependency,
@@ -75,6 +76,7 @@ SEGMENTS = {
     "approval-policies": ("policy", None),
     "notifications": ("notification", None),
     "webhooks": ("webhook", None),
+    "validations": ("entry", None),
 }
 # Body fields that hold an id, and the kind of row they point at.
 REFERENCES = {
@@ -334,6 +336,19 @@ def _populate(tenant: Tenant) -> Tenant:
             decided_by=owner,
         ).pk
     ]
+    # Claimed benefits awaiting validation (the lead's token sees them but may not validate).
+    tenant.ids["entry"] = [
+        FinancialEntry.objects.create(
+            organization=org,
+            measure=measure,
+            period=dt.date.today().replace(day=1),
+            line="benefit",
+            scenario="actual",
+            amount=100,
+            validation="pending",
+        ).pk
+        for measure in measures[:2]
+    ]
     tenant.ids["askable"] = [askable.pk]
     policies_seed_defaults(org)
     tenant.ids["policy"] = list(
@@ -492,6 +507,8 @@ def test_operation_refuses_callers_without_valid_credentials(
             "line": "benefit",
             "decision": "validate",
         }
+    if "/validations/" in path:
+        body = {"decision": "validate", "ids": _known("entry"), "comment": "Checked."}
     if path.endswith("/approvals/"):
         # A gate request on the Detailed measure without one; deciding or withdrawing the
         # pending request (the owner's) is the lead's to do.
@@ -519,12 +536,17 @@ def test_operation_refuses_callers_without_valid_credentials(
     )
     assert not written.exists()
     response = case.call(headers={"Authorization": f"Token {_key(path)}"})
-    if path.endswith("/financials/validate/"):
+    if path.endswith(("/financials/validate/", "/decide/")):
         assert response.status_code == 403, response.text
         return
     if "/approval-policies/" in path and operation.method.upper() != "GET":
         # Approval policies are the organization admins', not the lead's.
         assert response.status_code == 403, response.text
+        return
+    if path.endswith("/validations/bulk-approve/"):
+        # Not the lead's to validate: the whole selection is refused, each item named.
+        assert response.status_code == 400, response.text
+        assert set(response.json()["errors"]) == {f"ids.{pk}" for pk in _known("entry")}
         return
     if operation.method.upper() == "POST" and "/capacity/" in path:
         # People and availability are the organization admins', not the lead's.

@@ -28,7 +28,7 @@ from governance.models import LEVELS, Organization, Role
 from governance.models.hierarchy import HierarchyNode
 from governance.services.grants import assign_role
 from governance.services.tokens import token_issue
-from measures.models import Kpi
+from measures.models import FinancialEntry, Kpi
 from tests.factories import (
     MeasureFactory,
     MeasurePackageFactory,
@@ -238,6 +238,18 @@ ROUTES: dict[str, Route] = {
     "api:webhook-ping": Route({"POST": "administer"}, "webhook", True),
     "api:webhook-deliveries": Route({"GET": "administer"}, "webhook", True),
     "api:webhook-redeliver": Route({"POST": "administer"}, "webhook", True, child="delivery"),
+    # The validation queue: every member opens it (it lists what they may validate: nothing,
+    # for most); an item ("entry", a pending actual benefit of the scope's measure) is seen
+    # with its measure's financials and decided only by who validates, never its owner (see
+    # VALIDATES). A bulk approval refuses items one may not validate as invalid input (400).
+    "validation-queue": Route({"GET": "view"}),
+    "validation-count": Route({"GET": "view"}),
+    "validation-bulk-approve": Route({"POST": "view"}),
+    "validation-entry": Route({"GET": "validate"}, "entry"),
+    "validation-decide": Route({"POST": "validate"}, "entry"),
+    "api:validation-list": Route({"GET": "view"}, api=True),
+    "api:validation-bulk-approve": Route({"POST": "view"}, api=True),
+    "api:validation-decide": Route({"POST": "validate"}, "entry", True),
 }
 # The Django admin is for staff only and is covered as one rule (see test_admin_is_staff_only).
 COVERED_NAMESPACES = ("admin:",)
@@ -548,6 +560,15 @@ def build_world() -> World:
             name=f"{prefix} scrap rate",
             direction="lower",
             target=2,
+        )
+        world.nodes[("entry", scope)] = FinancialEntry.objects.create(  # type: ignore[assignment]
+            organization=owner_org,
+            measure=world.nodes[("measure", scope)],
+            period=dt.date.today().replace(day=1),
+            line="benefit",
+            scenario="actual",
+            amount=100,
+            validation="pending",
         )
     for scope in ("in", "out", "tenant"):
         milestone, evidence = milestone_with_evidence(world.nodes[("measure", scope)])
