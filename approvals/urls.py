@@ -7,6 +7,11 @@ from approvals.views import (
     ApprovalDetailView,
     ApprovalInboxView,
     ApprovalSubmitView,
+    ValidationBulkApproveView,
+    ValidationCountView,
+    ValidationDecideView,
+    ValidationEntryView,
+    ValidationQueueView,
 )
 from measures.models import Measure
 
@@ -39,4 +44,13 @@ urlpatterns = [
         name="approval-submit",
     ),
     *change_urls,
+    path("validations/", ValidationQueueView.as_view(), name="validation-queue"),
+    path("validations/count/", ValidationCountView.as_view(), name="validation-count"),
+    path(
+        "validations/bulk-approve/",
+        ValidationBulkApproveView.as_view(),
+        name="validation-bulk-approve",
+    ),
+    path("validations/<int:pk>/", ValidationEntryView.as_view(), name="validation-entry"),
+    path("validations/<int:pk>/decide/", ValidationDecideView.as_view(), name="validation-decide"),
 ]

@@ -11,6 +11,7 @@ from governance.api.hierarchy import node_viewset_class
 from governance.api.history import history_urlpatterns
 from governance.api.notifications import urlpatterns as notification_urls
 from governance.api.views import OrganizationViewSet
+from governance.api.webhooks import urlpatterns as webhook_urls
 from governance.models import Portfolio, Program, Project
 from measures.api.capacity import urlpatterns as capacity_urls
 from measures.api.financials import urlpatterns as financial_urls
@@ -65,4 +66,5 @@ urlpatterns = [
     path("orgs/<slug:org_slug>/", include(exception_urls)),
     path("orgs/<slug:org_slug>/", include(notification_urls)),
     path("orgs/<slug:org_slug>/", include(history_urls)),
+    path("orgs/<slug:org_slug>/", include(webhook_urls)),
 ]

@@ -51,4 +51,10 @@ def periodic_tasks() -> list[Periodic]:
                 "(a due date passing) appear here."
             ),
         ),
+        Periodic(
+            name="webhooks: send due deliveries",
+            task="governance.webhook_sweep",
+            every_minutes=1,
+            description="Retries of failed webhook deliveries, and any whose message was lost.",
+        ),
     ]

@@ -238,6 +238,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+# What beat runs is in config/schedule.py (``manage.py schedule_sync`` writes it).
+
+# Outgoing webhooks go only to public internet addresses unless this is on (a closed network,
+# the embedded mode, tests with a local receiver).
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.get_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False)
 
 # API rate limits (governance.api.throttling): per token for integrations, per user for browser
 # sessions; anonymous requests count per client address at the user rate.
@@ -302,6 +307,8 @@ SPECTACULAR_SETTINGS = {
         "TradeOff": "governance.models.exceptions.TradeOff",
         "ApprovalKind": "approvals.models.KIND_CHOICES",
         "RequestState": "approvals.models.RequestState",
+        # A controller's verdict on an actual (measures.services.financials.DECISIONS).
+        "Verdict": ["validate", "partial", "reject"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

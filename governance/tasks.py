@@ -159,3 +159,24 @@ def cases_escalate_sweep_task() -> int:
     for organization_id in ids:
         cases_escalate_task.delay(organization_id=organization_id)
     return len(ids)
+
+
+@shared_task(
+    name="governance.webhook_deliver",
+    base=TenantTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def webhook_deliver_task(*, organization_id: int, delivery_id: int) -> str:
+    """Send one webhook delivery if it is pending and due; safe to run twice."""
+    from governance.webhooks.services import delivery_attempt
+
+    return delivery_attempt(organization_id=organization_id, delivery_id=delivery_id)
+
+
+@shared_task(name="governance.webhook_sweep", acks_late=True, reject_on_worker_lost=True)
+def webhook_sweep_task() -> int:
+    """Enqueue every pending webhook delivery that is due (retries, and lost messages)."""
+    from governance.webhooks.services import deliveries_requeue
+
+    return deliveries_requeue()

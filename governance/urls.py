@@ -24,6 +24,15 @@ from governance.views.notifications import (
     NotificationReadView,
 )
 from governance.views.tokens import TokenCreateView, TokenListView, TokenRevokeView
+from governance.views.webhooks import (
+    WebhookCreateView,
+    WebhookDeleteView,
+    WebhookDeliveriesView,
+    WebhookEditView,
+    WebhookListView,
+    WebhookPingView,
+    WebhookRedeliverView,
+)
 
 urlpatterns = [
     path("", OrganizationHome.as_view(), name="org-home"),
@@ -43,6 +52,21 @@ urlpatterns = [
         "notifications/read-all/", NotificationReadAllView.as_view(), name="notifications-read-all"
     ),
     path("notifications/<int:pk>/read/", NotificationReadView.as_view(), name="notification-read"),
+    path("settings/webhooks/", WebhookListView.as_view(), name="webhook-list"),
+    path("settings/webhooks/new/", WebhookCreateView.as_view(), name="webhook-create"),
+    path("settings/webhooks/<int:pk>/", WebhookEditView.as_view(), name="webhook-edit"),
+    path("settings/webhooks/<int:pk>/delete/", WebhookDeleteView.as_view(), name="webhook-delete"),
+    path("settings/webhooks/<int:pk>/ping/", WebhookPingView.as_view(), name="webhook-ping"),
+    path(
+        "settings/webhooks/<int:pk>/deliveries/",
+        WebhookDeliveriesView.as_view(),
+        name="webhook-deliveries",
+    ),
+    path(
+        "settings/webhooks/<int:pk>/deliveries/<int:delivery_pk>/redeliver/",
+        WebhookRedeliverView.as_view(),
+        name="webhook-redeliver",
+    ),
     path("members/", MemberListView.as_view(), name="member-list"),
     path("members/add/", MemberAddView.as_view(), name="member-add"),
     path("members/grant/", MemberGrantView.as_view(), name="member-grant"),

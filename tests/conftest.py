@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from tests.personas import Personas, make_personas
 from tests.services import require_service
+from tests.webhooks import eager_tasks, receiver  # noqa: F401 (fixtures)
 
 # Logs, screenshots and other files a person may want to look at after a run.
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -53,6 +53,8 @@ def start_worker(
         "CELERY_RESULT_BACKEND": redis_url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "DATABASE_URL": database_url_of_test_db(),
+        # Webhook tests receive on 127.0.0.1.
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
     }
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -117,9 +119,9 @@ def _forget_result_backend() -> None:
 
 
 def _forget_connections() -> None:
-    # An eager task acquires a producer too, so the app may hold a connection pool made for
-    # the broker of the eager settings; control messages (a worker's ping) would go there.
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    app.amqp._producer_pool = None
+    # Even an eager ``delay()`` takes a producer from the app's pool, which keeps the broker URL
+    # of its first use: one sent earlier in the session would point the pool elsewhere.
+    app._pool = None
+    amqp = vars(app).get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None

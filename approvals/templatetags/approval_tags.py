@@ -10,7 +10,7 @@ from approvals.forms import RequestForm
 from approvals.models import ApprovalRequest, RequestState, StepState
 from approvals.services.actions import gate_kind
 from approvals.services.requests import may_decide
-from governance.access import can
+from governance.access import can, levels_reached
 from measures.models import DoI
 
 register = template.Library()
@@ -49,3 +49,14 @@ def approval_gate_panel(context: template.Context, measure: Any, gate: dict[str,
         "form": context.get("approval_form")
         or RequestForm(initial={"evidence": latest.evidence if latest else ""}),
     }
+
+
+@register.simple_tag(takes_context=True)
+def may_validate(context: template.Context) -> bool:
+    """Whether the user validates benefits anywhere in the current organization (the
+    navigation shows the validation queue then), from the grants already read."""
+    organization = context.get("current_org")
+    request = context.get("request")
+    if organization is None or request is None:
+        return False
+    return bool(levels_reached(request.user, "validate", organization))

@@ -39,6 +39,7 @@ DESCRIPTIONS = {
     404: "Not found, or not yours (another organization's objects do not exist for you).",
     409: "The object's state does not allow this now.",
     412: "`If-Match` is stale or not an ETag this API returned.",
+    415: "The body is not in a media type this operation accepts (see its request body).",
     429: "Too many requests: slow down and retry later.",
 }
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -54,6 +55,9 @@ def _error_statuses(method: str, operation: dict[str, Any]) -> list[int]:
         statuses.append(400)
     if method in UNSAFE_METHODS:
         statuses.append(409)
+    if operation.get("requestBody"):
+        # A body without a content type, or in one the operation does not parse.
+        statuses.append(415)
     if any(p.get("in") == "header" and p.get("name") == "If-Match" for p in parameters):
         statuses.append(412)
     if api_settings.DEFAULT_THROTTLE_CLASSES:

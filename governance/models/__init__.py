@@ -37,6 +37,7 @@ from governance.models.tenancy import (
 )
 from governance.models.tenant import TenantManager, TenantModel, TenantQuerySet, UnscopedQuery
 from governance.models.tokens import ApiToken, TokenScope
+from governance.models.webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "LEVELS",
@@ -49,6 +50,7 @@ __all__ = [
     "DecisionForum",
     "DecisionKind",
     "DecisionRecord",
+    "DeliveryState",
     "ExceptionCase",
     "ForumMember",
     "Function",
@@ -80,4 +82,6 @@ __all__ = [
     "TradeOff",
     "UnscopedQuery",
     "Venue",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -1,5 +1,6 @@
-"""Who hears about an exception case: its owners (of the root and of every impacted measure)
-and the members of the forum that must decide, when it opens, escalates or is decided."""
+"""Who hears about an exception case, and how: its owners (of the root and of every impacted
+measure) and the members of the forum that must decide are notified, and integrators get the
+webhook event, when it opens, escalates or is decided."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.urls import reverse
 
 from governance.models import ExceptionCase, ForumMember, ImpactedMeasure
 from governance.notifications import notify
+from governance.webhooks import webhook_emit
 
 MESSAGES = {
     "case.opened": ("New exception: {cause} at {code}", "{count} measure(s) reached; {forum}."),
@@ -36,7 +38,8 @@ def _people(case: ExceptionCase) -> list[Any]:
 
 
 def case_notify(case: ExceptionCase, kind: str, *, actor: Any = None, slug: str = "") -> None:
-    """Tell the case's owners and forum that it opened, escalated or was decided."""
+    """Tell the case's owners and forum that it opened, escalated or was decided, and emit the
+    webhook event of the same name (inside the caller's transaction)."""
     subject, body = MESSAGES[kind]
     fields = {
         "cause": case.get_cause_display(),
@@ -54,4 +57,21 @@ def case_notify(case: ExceptionCase, kind: str, *, actor: Any = None, slug: str 
         link=reverse("exception-case", kwargs={"org_slug": slug, "pk": case.pk}),
         obj=case,
         actor=actor,
+    )
+    webhook_emit(
+        organization=case.organization_id,
+        event=kind,
+        payload={
+            "case_id": case.pk,
+            "cause": case.cause,
+            "state": case.state,
+            "root_measure_id": case.root_id,
+            "root_code": case.root.code,
+            "slip_days": case.slip_days,
+            "impacted_count": case.impacted_count,
+            "value_at_risk": case.value_at_risk,
+            "forum": case.forum.name if case.forum else None,
+            "escalations": case.escalations,
+            "decision": case.decision or None,
+        },
     )

@@ -22,7 +22,7 @@ from django.utils import timezone
 from governance.access import can, require, restrict
 from governance.audit import AuditEntry, audit_record, audit_record_many
 from governance.decisions import Decided, decision_record
-from governance.errors import AccessDenied, ValidationError
+from governance.errors import AccessDenied, Conflict, ValidationError
 from governance.models import DecisionKind, Organization, Venue
 from governance.ripple.outbox import ripple_mark
 from measures import gates
@@ -363,6 +363,76 @@ def financials_bulk_upsert(
     return len(entries)
 
 
+DECISIONS = ("validate", "partial", "reject")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A controller's checked verdict: ``validated`` is the amount given for a partial one."""
+
+    decision: str
+    reason: str
+    validated: Decimal | None = None
+
+
+def verdict_parse(*, decision: Any, amount: Any = None, reason: Any = "") -> Verdict:
+    """Check a verdict as given (``validate``, ``partial`` with an amount and a reason, or
+    ``reject`` with a reason); ``ValidationError`` lists every problem."""
+    errors: dict[str, list[str]] = {}
+    if decision not in DECISIONS:
+        errors["decision"] = ["Choose validate, partial or reject."]
+    reason = str(reason or "").strip()
+    if decision in ("partial", "reject") and not reason:
+        errors["reason"] = ["Give the reason."]
+    validated: Decimal | None = None
+    if decision == "partial":
+        try:
+            validated = parse_amount(amount)
+        except ValueError as exc:
+            errors["amount"] = [str(exc)]
+    if errors:
+        raise ValidationError(errors)
+    return Verdict(decision=str(decision), reason=reason, validated=validated)
+
+
+def verdict_problem(entry: FinancialEntry, verdict: Verdict) -> str | None:
+    """Why ``verdict`` cannot apply to ``entry`` (a partial amount out of bounds), or ``None``."""
+    validated = verdict.validated
+    if validated is not None and (
+        (entry.amount >= 0 and not 0 <= validated <= entry.amount)
+        or (entry.amount < 0 and not entry.amount <= validated <= 0)
+    ):
+        return f"A partial validation lies between 0 and {entry.amount}."
+    return None
+
+
+def verdict_apply(
+    entry: FinancialEntry, verdict: Verdict, *, by: Any, at: dt.datetime
+) -> dict[str, Any]:
+    """Set the verdict on the loaded, locked ``entry`` (the caller saves it, one by one or in
+    bulk); returns the audit changes. The one place a verdict changes an actual."""
+    before = [entry.validation, str(entry.validated_amount)]
+    decision = verdict.decision
+    entry.validation = Validation.REJECTED if decision == "reject" else Validation.VALIDATED
+    entry.validated_amount = (
+        None
+        if decision == "reject"
+        else verdict.validated
+        if decision == "partial"
+        else entry.amount
+    )
+    entry.validated_by = by
+    entry.validated_at = at
+    entry.validation_note = verdict.reason
+    return {
+        "period": f"{entry.period:%Y-%m}",
+        "line": entry.line,
+        "validation": [before[0], entry.validation],
+        "validated_amount": [before[1], str(entry.validated_amount)],
+        "reason": verdict.reason,
+    }
+
+
 def actuals_validate(
     *,
     measure: Measure,
@@ -372,9 +442,11 @@ def actuals_validate(
     by: Any,
     amount: Any = None,
     reason: str = "",
+    pending_only: bool = False,
 ) -> FinancialEntry:
     """A controller's verdict on one actual: ``validate`` (as claimed), ``partial`` (a lower
-    validated amount, with a reason) or ``reject`` (with a reason)."""
+    validated amount, with a reason) or ``reject`` (with a reason). ``pending_only``: refuse
+    (``Conflict``) an actual already decided, as the validation queue does."""
     organization = measure.organization
     with transaction.atomic():
         measure = Measure.objects.for_org(organization).select_for_update().get(pk=measure.pk)
@@ -388,17 +460,10 @@ def actuals_validate(
             line = _choice(line, Line.values, "line")
         except ValueError as exc:
             errors["line"] = [str(exc)]
-        if decision not in ("validate", "partial", "reject"):
-            errors["decision"] = ["Choose validate, partial or reject."]
-        reason = (reason or "").strip()
-        if decision in ("partial", "reject") and not reason:
-            errors["reason"] = ["Give the reason."]
-        validated: Decimal | None = None
-        if decision == "partial":
-            try:
-                validated = parse_amount(amount)
-            except ValueError as exc:
-                errors["amount"] = [str(exc)]
+        try:
+            verdict = verdict_parse(decision=decision, amount=amount, reason=reason)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
         if errors:
             raise ValidationError(errors)
         entry = (
@@ -409,34 +474,19 @@ def actuals_validate(
         )
         if entry is None:
             raise ValidationError({"period": [f"No actual {line} for {month:%Y-%m} to validate."]})
-        if validated is not None and (
-            (entry.amount >= 0 and not 0 <= validated <= entry.amount)
-            or (entry.amount < 0 and not entry.amount <= validated <= 0)
-        ):
-            raise ValidationError(
-                {"amount": [f"A partial validation lies between 0 and {entry.amount}."]}
+        if pending_only and entry.validation != Validation.PENDING:
+            raise Conflict(
+                f"This actual was already {entry.get_validation_display().lower()}: "
+                "it no longer awaits validation."
             )
-        before = {"validation": entry.validation, "validated_amount": str(entry.validated_amount)}
-        entry.validation = Validation.REJECTED if decision == "reject" else Validation.VALIDATED
-        entry.validated_amount = (
-            None if decision == "reject" else validated if decision == "partial" else entry.amount
-        )
-        entry.validated_by = by
-        entry.validated_at = timezone.now()
-        entry.validation_note = reason
+        problem = verdict_problem(entry, verdict)
+        if problem:
+            raise ValidationError({"amount": [problem]})
+        changes = verdict_apply(entry, verdict, by=by, at=timezone.now())
         entry.save()
-        decision_record(_validation_decided(measure, entry, decision, by, reason))
+        decision_record(validation_decided(measure, entry, verdict.decision, by, verdict.reason))
         audit_record(
-            actor=by,
-            action=f"measure.actual_{decision}",
-            obj=measure,
-            changes={
-                "period": f"{month:%Y-%m}",
-                "line": line,
-                "validation": [before["validation"], entry.validation],
-                "validated_amount": [before["validated_amount"], str(entry.validated_amount)],
-                "reason": reason,
-            },
+            actor=by, action=f"measure.actual_{verdict.decision}", obj=measure, changes=changes
         )
     return entry
 
@@ -448,7 +498,7 @@ VALIDATION_DECISIONS: dict[str, str] = {
 }
 
 
-def _validation_decided(
+def validation_decided(
     measure: Measure, entry: FinancialEntry, decision: str, by: Any, reason: str
 ) -> Decided:
     """The decision-log record of a controller's verdict on one actual."""

@@ -21,11 +21,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from governance.access import can, require
 from governance.audit import audit_record
 from governance.errors import AccessDenied, Conflict, StaleVersion, ValidationError
 from governance.ripple.outbox import ripple_mark
+from governance.webhooks import webhook_emit
 from measures import gates
 from measures.models import DOI_ORDER, DoI, Measure
 from measures.services import gate_fields  # noqa: F401  (registers the field criteria)
@@ -117,6 +119,19 @@ def _apply(
         changes["reason"] = reason.strip()
     audit_record(actor=by, action="measure.stage_changed", obj=measure, changes=changes)
     ripple_mark(organization=measure.organization_id, measure_ids=[measure.pk])
+    webhook_emit(
+        organization=measure.organization_id,
+        event="measure.stage_changed",
+        payload={
+            "measure_id": measure.pk,
+            "code": measure.code,
+            "title": measure.title,
+            "from": source,
+            "to": measure.doi,
+            "by": getattr(by, "pk", None),
+            "at": timezone.now(),
+        },
+    )
     if forward:
         gates.entered(measure, target, by)
     return measure

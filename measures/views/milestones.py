@@ -285,8 +285,15 @@ class MilestoneEvidenceView(MeasureMilestonesMixin, View):
         return HttpResponseRedirect(self.page_url(measure))
 
 
+# Shown in the page (``?inline=1``, the validation queue's evidence) rather than downloaded:
+# types a browser renders without running anything of the file's (no SVG, no HTML).
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
+
+
 class EvidenceDownloadView(MeasureMilestonesMixin, View):
-    """GET: the evidence file, for who may see the measure; never a public media URL."""
+    """GET: the evidence file, for who may see the measure; never a public media URL. With
+    ``?inline=1`` an image or PDF is served for display in our own pages (same-origin frames
+    only); any other type is still a download."""
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         measure = self.get_measure()
@@ -301,12 +308,15 @@ class EvidenceDownloadView(MeasureMilestonesMixin, View):
             handle = evidence.file.open("rb")
         except FileNotFoundError:
             raise Http404("The file is no longer stored.") from None
+        inline = request.GET.get("inline") == "1" and evidence.content_type in INLINE_TYPES
         response = FileResponse(
             handle,
-            as_attachment=True,
+            as_attachment=not inline,
             filename=evidence.original_name,
             content_type=evidence.content_type,
         )
+        if inline:
+            response["X-Frame-Options"] = "SAMEORIGIN"
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
         return response

@@ -40,11 +40,14 @@ from governance.models import (
     ImpactedMeasure,
     Notification,
     Role,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from governance.services.hierarchy import node_archive
 from governance.services.tokens import token_issue
 from measures.models import (
     CapacityPerson,
+    FinancialEntry,
     Kpi,
     Measure,
     MeasureDependency,
@@ -75,6 +78,8 @@ SEGMENTS = {
     "exceptions": ("case", None),
     "approval-policies": ("policy", None),
     "notifications": ("notification", None),
+    "webhooks": ("webhook", None),
+    "validations": ("entry", None),
 }
 # Body fields that hold an id, and the kind of row they point at.
 REFERENCES = {
@@ -93,7 +98,7 @@ REFERENCES = {
     "previous": "approval",
 }
 # Path parameters naming a row below a measure, and the kind of row.
-CHILD_PARAMETERS = {"risk_pk": "risk", "milestone_id": "milestone"}
+CHILD_PARAMETERS = {"risk_pk": "risk", "milestone_id": "milestone", "delivery_pk": "delivery"}
 CODES = st.from_regex(r"[A-Z][A-Z0-9._-]{0,12}", fullmatch=True)
 
 CONFIG = schemathesis.Config.from_dict(
@@ -151,6 +156,8 @@ class Tenant:
 
     organization_id: int = 0
     key: str = ""
+    # An org admin's write token: webhooks are the administrators' (the lead's token gets 403).
+    admin_key: str = ""
     ids: dict[str, list[int]] = field(default_factory=dict)
 
 
@@ -233,6 +240,9 @@ def flatmap_headers(
 def tenant(db: None, settings: Any, tmp_path: Any) -> Iterator[Tenant]:
     """An organization with three branches of the hierarchy, one archived, and a write token."""
     settings.MEDIA_ROOT = tmp_path  # evidence files uploaded by the run
+    # Generated webhook URLs are accepted without resolving their hosts; nothing is sent (the
+    # on-commit callbacks of the test's transaction never run).
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
     # The WSGI handler closes the connection after each request, which would end the test's
     # transaction; Django's own test client disconnects the same receiver.
     signals.request_started.disconnect(close_old_connections)
@@ -240,7 +250,7 @@ def tenant(db: None, settings: Any, tmp_path: Any) -> Iterator[Tenant]:
     try:
         yield _populate(TENANT)
     finally:
-        TENANT.organization_id, TENANT.key, TENANT.ids = 0, "", {}
+        TENANT.organization_id, TENANT.key, TENANT.admin_key, TENANT.ids = 0, "", "", {}
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
 
@@ -340,6 +350,19 @@ def _populate(tenant: Tenant) -> Tenant:
             decided_by=owner,
         ).pk
     ]
+    # Claimed benefits awaiting validation (the lead's token sees them but may not validate).
+    tenant.ids["entry"] = [
+        FinancialEntry.objects.create(
+            organization=org,
+            measure=measure,
+            period=dt.date.today().replace(day=1),
+            line="benefit",
+            scenario="actual",
+            amount=100,
+            validation="pending",
+        ).pk
+        for measure in measures[:2]
+    ]
     tenant.ids["askable"] = [askable.pk]
     policies_seed_defaults(org)
     tenant.ids["policy"] = list(
@@ -350,7 +373,34 @@ def _populate(tenant: Tenant) -> Tenant:
             organization=org, recipient=lead, kind="approval.awaiting", subject="Fuzz"
         ).pk
     ]
+    admin = UserFactory(username="fuzz-admin")
+    MembershipFactory(organization=org, user=admin, role=Role.ADMIN)
+    tenant.admin_key = token_issue(
+        user=admin, organization=org, name="fuzz-admin", scope="write", by=admin
+    )[1]
+    endpoint = WebhookEndpoint.objects.create(
+        organization=org,
+        url="https://hooks.example.com/fuzz",
+        secret="whsec_fuzz",
+        events=["measure.stage_changed"],
+    )
+    tenant.ids["webhook"] = [endpoint.pk]
+    tenant.ids["delivery"] = [
+        WebhookDelivery.objects.create(
+            organization=org,
+            endpoint=endpoint,
+            event="measure.stage_changed",
+            state="delivered",
+            attempts=1,
+            delivered_at=timezone.now(),
+        ).pk
+    ]
     return tenant
+
+
+def _key(path: str) -> str:
+    """The token a generated request of ``path`` is sent with."""
+    return TENANT.admin_key if "/webhooks/" in path else TENANT.key
 
 
 @schema.parametrize()
@@ -367,7 +417,7 @@ def _populate(tenant: Tenant) -> Tenant:
     ],
 )
 def test_operation_answers_as_documented(case: schemathesis.Case, tenant: Tenant) -> None:
-    case.call_and_validate(headers={"Authorization": f"Token {tenant.key}"})
+    case.call_and_validate(headers={"Authorization": f"Token {_key(case.operation.path)}"})
 
 
 OPERATIONS = [result.ok() for result in schema.get_all_operations()]
@@ -471,6 +521,8 @@ def test_operation_refuses_callers_without_valid_credentials(
             "line": "benefit",
             "decision": "validate",
         }
+    if "/validations/" in path:
+        body = {"decision": "validate", "ids": _known("entry"), "comment": "Checked."}
     if path.endswith("/approvals/"):
         # A gate request on the Detailed measure without one; deciding or withdrawing the
         # pending request (the owner's) is the lead's to do.
@@ -481,6 +533,9 @@ def test_operation_refuses_callers_without_valid_credentials(
         # A change to the baseline end date of the Decided measure.
         path_parameters["id"] = _known("decided")[0]
         body = {"rationale": "Re-plan.", "dates": {"baseline_end_date": f"{dt.date.today()}"}}
+    if "/webhooks/" in path:
+        path_parameters["delivery_pk"] = _known("delivery")[0]
+        body = {"url": "https://hooks.example.com/anonymous", "events": ["case.opened"]}
     case = operation.Case(
         path_parameters={p.name: path_parameters[p.name] for p in operation.path_parameters},
         body=body if operation.body else NOT_SET,
@@ -494,13 +549,18 @@ def test_operation_refuses_callers_without_valid_credentials(
         action__in=["token.issued", "program.archived"]
     )
     assert not written.exists()
-    response = case.call(headers={"Authorization": f"Token {tenant.key}"})
-    if path.endswith("/financials/validate/"):
+    response = case.call(headers={"Authorization": f"Token {_key(path)}"})
+    if path.endswith(("/financials/validate/", "/decide/")):
         assert response.status_code == 403, response.text
         return
     if "/approval-policies/" in path and operation.method.upper() != "GET":
         # Approval policies are the organization admins', not the lead's.
         assert response.status_code == 403, response.text
+        return
+    if path.endswith("/validations/bulk-approve/"):
+        # Not the lead's to validate: the whole selection is refused, each item named.
+        assert response.status_code == 400, response.text
+        assert set(response.json()["errors"]) == {f"ids.{pk}" for pk in _known("entry")}
         return
     if operation.method.upper() == "POST" and "/capacity/" in path:
         # People and availability are the organization admins', not the lead's.

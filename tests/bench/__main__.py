@@ -120,6 +120,7 @@ def _tenants(sizes: dict[str, int]) -> tuple[list[BenchTenant], dict[str, str]]:
     from django.db import connection
 
     from reporting.demo import bench_organization_seed
+    from reporting.demo.bench_queue import bench_validation_queue_seed
     from tests.bench.scenarios import BenchTenant
 
     tenants, seeding = [], {}
@@ -128,7 +129,8 @@ def _tenants(sizes: dict[str, int]) -> tuple[list[BenchTenant], dict[str, str]]:
         seeding[label] = f"seeded in {result.seconds:.1f} s" if result.seeded else "re-used"
         print(f"bench: tenant bench-{label} ({measures:,} measures) {seeding[label]}")
         scoped = _scoped_member(result.organization)
-        tenants.append(BenchTenant(result.organization, result.admin, measures, scoped))
+        controller = bench_validation_queue_seed(result.organization, result.admin)
+        tenants.append(BenchTenant(result.organization, result.admin, measures, scoped, controller))
     if any(note != "re-used" for note in seeding.values()):
         # Fresh planner statistics, so the first run after seeding is not timed on guesses.
         with connection.cursor() as cursor:
@@ -211,6 +213,8 @@ def _run(
     for _ in range(args.warmups):
         # Queries are counted on the last warm-up only: the first request of a session may
         # fill caches, and capturing them would slow down the timed requests.
+        if scenario.prepare is not None:
+            scenario.prepare(tenant)  # neither timed nor counted
         with CaptureQueriesContext(connection) as captured:
             response = send()
         queries = len(captured.captured_queries)
@@ -221,6 +225,8 @@ def _run(
             )
     samples = []
     for _ in range(args.reps):
+        if scenario.prepare is not None:
+            scenario.prepare(tenant)
         started = time.perf_counter()
         send()
         samples.append((time.perf_counter() - started) * 1000)
@@ -391,7 +397,9 @@ def main(argv: list[str]) -> None:
     results = []
     for tenant in tenants:
         clients: dict[tuple[bool, str], Any] = {}
-        for user in ("admin", "scoped"):
+        for user in ("admin", "scoped", "controller"):
+            if getattr(tenant, user) is None:
+                continue
             for api, client_class in ((False, Client), (True, APIClient)):
                 clients[(api, user)] = client = client_class()
                 client.force_login(getattr(tenant, user))

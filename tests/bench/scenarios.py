@@ -32,6 +32,9 @@ class BenchTenant:
     # A member holding 300 role grants spread over the hierarchy, none on the organization:
     # every read of theirs goes through the permission filter.
     scoped: Any = None
+    # A controller of a few packages with 10,000 claimed benefits awaiting their verdict
+    # (reporting.demo.bench_queue): the validation queue's scenarios run as them.
+    controller: Any = None
 
     @property
     def slug(self) -> str:
@@ -51,7 +54,7 @@ class Scenario:
     url: Callable[[BenchTenant], str]
     api: bool = False  # DRF's APIClient instead of Django's test client
     status: int = 200  # any other answer stops the run: a failing page has no timing
-    user: str = "admin"  # or "scoped": the member with 300 grants
+    user: str = "admin"  # or "scoped": the member with 300 grants; or "controller"
     # Writes: the HTTP method and ``body(tenant, n)`` for the n-th request (sent as JSON on the
     # API), so that repeated requests can write different values.
     method: str = "GET"
@@ -59,6 +62,8 @@ class Scenario:
     # A comparison that is not a request (a selector, or raw SQL): ``call(tenant)`` is timed and
     # ``url`` only labels it.
     call: Callable[[BenchTenant], Any] | None = None
+    # Run before every request, outside the timed part (e.g. putting back rows a write changed).
+    prepare: Callable[[BenchTenant], None] | None = None
 
 
 SCENARIOS: list[Scenario] = []
@@ -73,6 +78,7 @@ def scenario(
     method: str = "GET",
     body: Callable[[BenchTenant, int], Any] | None = None,
     call: Callable[[BenchTenant], Any] | None = None,
+    prepare: Callable[[BenchTenant], None] | None = None,
 ) -> Callable[[Callable[[BenchTenant], str]], Callable[[BenchTenant], str]]:
     """Register the decorated ``url(tenant)`` function as a scenario called ``name``."""
 
@@ -89,6 +95,7 @@ def scenario(
                 method=method,
                 body=body,
                 call=call,
+                prepare=prepare,
             )
         )
         return url

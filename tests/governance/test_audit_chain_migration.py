@@ -13,13 +13,14 @@ from governance.models import AuditEvent
 from tests.factories import OrganizationFactory, UserFactory
 
 BEFORE = [("governance", "0005_audit_chain_fields")]
-AFTER = [("governance", "0007_audit_chain_sealed")]
 
 
-def migrate(targets: list[tuple[str, str]]) -> None:
+def migrate(targets: list[tuple[str, str]] | None = None) -> None:
+    """Migrate to ``targets``; without, forward to the latest of every app (going back to
+    ``BEFORE`` also unapplied the migrations that came after it, in any app)."""
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
-    executor.migrate(targets)
+    executor.migrate(targets or executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
@@ -44,7 +45,7 @@ def test_existing_events_are_chained_in_id_order_per_organization():
                     created_at=start - dt.timedelta(minutes=index),
                 )
     finally:
-        migrate(AFTER)
+        migrate()
     for organization in (first, second):
         events = list(AuditEvent.objects.for_org(organization).order_by("seq"))
         assert [event.seq for event in events] == list(range(1, 8))

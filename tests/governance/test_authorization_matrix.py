@@ -28,7 +28,7 @@ from governance.models import LEVELS, Organization, Role
 from governance.models.hierarchy import HierarchyNode
 from governance.services.grants import assign_role
 from governance.services.tokens import token_issue
-from measures.models import Kpi
+from measures.models import FinancialEntry, Kpi
 from tests.factories import (
     MeasureFactory,
     MeasurePackageFactory,
@@ -230,6 +230,36 @@ ROUTES: dict[str, Route] = {
     "api:measure-change-requests": Route({"GET": "view", "POST": "change"}, "measure", True),
     "api:measure-baselines": Route({"GET": "view"}, "measure", True),
     "api:measure-baselines-compare": Route({"GET": "view"}, "measure", True),
+    # Webhooks: the organization administrators' only; "webhook" is an endpoint of the scope's
+    # organization ("in" and "out" are both acme's), "delivery" one of its deliveries.
+    "webhook-list": Route({"GET": "administer"}),
+    "webhook-create": Route({"GET": "administer", "POST": "administer"}),
+    "webhook-edit": Route({"GET": "administer", "POST": "administer"}, "webhook"),
+    "webhook-delete": Route({"GET": "administer", "POST": "administer"}, "webhook"),
+    "webhook-ping": Route({"POST": "administer"}, "webhook"),
+    "webhook-deliveries": Route({"GET": "administer"}, "webhook"),
+    "webhook-redeliver": Route({"POST": "administer"}, "webhook", child="delivery"),
+    "api:webhook-list": Route({"GET": "administer", "POST": "administer"}, api=True),
+    "api:webhook-detail": Route(
+        {"GET": "administer", "PUT": "administer", "PATCH": "administer", "DELETE": "administer"},
+        "webhook",
+        True,
+    ),
+    "api:webhook-ping": Route({"POST": "administer"}, "webhook", True),
+    "api:webhook-deliveries": Route({"GET": "administer"}, "webhook", True),
+    "api:webhook-redeliver": Route({"POST": "administer"}, "webhook", True, child="delivery"),
+    # The validation queue: every member opens it (it lists what they may validate: nothing,
+    # for most); an item ("entry", a pending actual benefit of the scope's measure) is seen
+    # with its measure's financials and decided only by who validates, never its owner (see
+    # VALIDATES). A bulk approval refuses items one may not validate as invalid input (400).
+    "validation-queue": Route({"GET": "view"}),
+    "validation-count": Route({"GET": "view"}),
+    "validation-bulk-approve": Route({"POST": "view"}),
+    "validation-entry": Route({"GET": "validate"}, "entry"),
+    "validation-decide": Route({"POST": "validate"}, "entry"),
+    "api:validation-list": Route({"GET": "view"}, api=True),
+    "api:validation-bulk-approve": Route({"POST": "view"}, api=True),
+    "api:validation-decide": Route({"POST": "validate"}, "entry", True),
 }
 # The Django admin is for staff only and is covered as one rule (see test_admin_is_staff_only).
 COVERED_NAMESPACES = ("admin:",)
@@ -521,6 +551,29 @@ def case_of(measure: HierarchyNode) -> HierarchyNode:
     return case  # type: ignore[return-value]
 
 
+def webhook_of(measure: HierarchyNode) -> HierarchyNode:
+    """A webhook endpoint of the measure's organization, with one delivered delivery."""
+    from django.utils import timezone
+
+    from governance.models import WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(
+        organization_id=measure.organization_id,
+        url=f"https://hooks.example.com/{measure.code}",  # type: ignore[attr-defined]
+        secret="whsec_matrix",
+        events=["measure.stage_changed"],
+    )
+    WebhookDelivery.objects.create(
+        organization_id=measure.organization_id,
+        endpoint=endpoint,
+        event="measure.stage_changed",
+        state="delivered",
+        attempts=1,
+        delivered_at=timezone.now(),
+    )
+    return endpoint  # type: ignore[return-value]
+
+
 def build_world() -> World:
     org = OrganizationFactory(slug="acme")
     globex = OrganizationFactory(slug="globex")
@@ -538,6 +591,15 @@ def build_world() -> World:
             name=f"{prefix} scrap rate",
             direction="lower",
             target=2,
+        )
+        world.nodes[("entry", scope)] = FinancialEntry.objects.create(  # type: ignore[assignment]
+            organization=owner_org,
+            measure=world.nodes[("measure", scope)],
+            period=dt.date.today().replace(day=1),
+            line="benefit",
+            scenario="actual",
+            amount=100,
+            validation="pending",
         )
     for scope in ("in", "out", "tenant"):
         milestone, evidence = milestone_with_evidence(world.nodes[("measure", scope)])
@@ -576,6 +638,7 @@ def build_world() -> World:
     for scope in ("in", "out", "tenant"):
         world.nodes[("decision", scope)] = decision_of(world.nodes[("approval", scope)])
         world.nodes[("case", scope)] = case_of(world.nodes[("measure", scope)])
+        world.nodes[("webhook", scope)] = webhook_of(world.nodes[("measure", scope)])
     theirs, _ = token_issue(user=colleague, organization=org, name="theirs", by=colleague)
     foreign, _ = token_issue(user=outsider, organization=globex, name="foreign", by=outsider)
     for persona in PERSONAS:
@@ -654,8 +717,13 @@ def url_for(name: str, world: World, scope: str, persona: str) -> str:
 
 def child_kwargs(world: World, child: str, measure: HierarchyNode) -> dict[str, int]:
     """A risk of the measure, or a dependency on it from a second measure of its package; made
-    once per world (outside the requests' rolled-back transactions)."""
+    once per world (outside the requests' rolled-back transactions). For "delivery", ``measure``
+    is a webhook endpoint and the row its delivery."""
     from measures.models import MeasureDependency, Risk
+
+    if child == "delivery":
+        delivery = measure.deliveries.order_by("pk").first()  # type: ignore[attr-defined]
+        return {"pk": measure.pk, "delivery_pk": delivery.pk}
 
     key = (child, measure.pk)
     if key not in world.children:

@@ -217,3 +217,32 @@ def test_replanning_raises_a_change_request_on_each_measure(setting):
         change.diff["measure.baseline_end_date"]["to"]
         == (TODAY + dt.timedelta(days=102)).isoformat()
     )
+
+
+def test_integrators_get_the_case_events(personas):
+    from governance.models import WebhookDelivery, WebhookEndpoint
+
+    org = personas.org
+    WebhookEndpoint.objects.create(
+        organization=org,
+        url="https://hooks.example.com/cases",
+        secret="whsec_cases",
+        events=["case.opened", "case.decided"],
+    )
+    package = MeasurePackageFactory(project__program__portfolio__organization=org)
+    root = MeasureFactory(package=package, doi="decided", owner=personas.owner)
+    baseline = TODAY + dt.timedelta(days=30)
+    Milestone.objects.create(
+        organization=org,
+        measure=root,
+        title="Tooling ready",
+        baseline_due_date=baseline,
+        due_date=baseline + dt.timedelta(days=4),
+    )
+    cases_recompute(organization=org)
+    case = ExceptionCase.objects.for_org(org).get()
+    case_decide(case=case, option="accept", by=personas.admin, rationale="Small")
+    deliveries = {d.event: d.payload for d in WebhookDelivery.objects.for_org(org)}
+    assert set(deliveries) == {"case.opened", "case.decided"}
+    assert deliveries["case.opened"]["root_code"] == root.code
+    assert deliveries["case.decided"]["decision"] == "accept"

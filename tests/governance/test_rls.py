@@ -54,6 +54,8 @@ from governance.models import (
     RippleDirty,
     Role,
     TenantModel,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from governance.permissions import permission_models
 from governance.rls import sync_row_level_security, tenant_scope
@@ -103,6 +105,8 @@ SEEDED = (
     MitigationAction,
     RippleDirty,
     Notification,
+    WebhookEndpoint,
+    WebhookDelivery,
 )
 
 
@@ -333,6 +337,15 @@ def two_tenants(personas: Any) -> Any:
         approval_rows_seed(organization, measure, admin)
         Notification.objects.create(
             organization=organization, recipient=admin, kind="approval.awaiting", subject="Hi"
+        )
+        endpoint = WebhookEndpoint.objects.create(
+            organization=organization,
+            url="https://hooks.example.com/",
+            secret="whsec_rls",
+            events=["measure.stage_changed"],
+        )
+        WebhookDelivery.objects.create(
+            organization=organization, endpoint=endpoint, event="measure.stage_changed"
         )
         # A token, and the audit event of its issue.
         token_issue(user=admin, organization=organization, name="ERP", by=admin)

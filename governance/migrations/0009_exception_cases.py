@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0007_audit_chain_sealed'),
+        ('governance', '0008_webhooks'),
         ('measures', '0009_planner_statistics'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
