@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -47,8 +47,13 @@ def _money(serializer: serializers.Serializer, value: Any) -> Any:
 
 class CaseSerializer(serializers.ModelSerializer):
     value_at_risk = serializers.SerializerMethodField()
+    decision = serializers.ChoiceField(
+        choices=TradeOff.choices, allow_blank=True, read_only=True, help_text="Empty while open."
+    )
     root_code = serializers.CharField(source="root.code", read_only=True)
-    forum_name = serializers.CharField(source="forum.name", read_only=True, default=None)
+    forum_name = serializers.CharField(
+        source="forum.name", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = ExceptionCase
@@ -75,6 +80,7 @@ class CaseSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_value_at_risk(self, case: ExceptionCase) -> str | None:
         return str(case.value_at_risk) if getattr(case, "money", False) else None
 
@@ -140,15 +146,17 @@ class ImpactedSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_value_at_risk(self, row: ImpactedMeasure) -> str | None:
         return _money(self, row.value_at_risk)
 
+    @extend_schema_field(serializers.DictField(child=serializers.CharField(), allow_null=True))
     def get_risk_by_period(self, row: ImpactedMeasure) -> dict[str, str] | None:
         case = self.context.get("case")
         return row.risk_by_period if getattr(case, "money", False) else None
 
 
-class DecideSerializer(serializers.Serializer):
+class TradeOffSerializer(serializers.Serializer):
     option = serializers.ChoiceField(choices=TradeOff.choices)
     rationale = serializers.CharField(max_length=5000, allow_blank=True, required=False)
     mitigation = serializers.DictField(required=False, help_text="title, owner (user id), due_date")
@@ -216,7 +224,7 @@ class ExceptionCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Org
         """One case, with its decisions and mitigation actions."""
         return super().retrieve(request, *args, **kwargs)
 
-    @extend_schema(tags=TAGS, request=DecideSerializer, responses=CaseDetailSerializer)
+    @extend_schema(tags=TAGS, request=TradeOffSerializer, responses=CaseDetailSerializer)
     def decide(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Record the trade-off (a member of the case's forum or above): 400 for missing or bad
         details of the option, 403 for a non-member, 409 for a case no longer open."""
@@ -225,7 +233,7 @@ class ExceptionCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Org
             raise exceptions.PermissionDenied(
                 "Only a member of the case's forum, or of one above it, decides."
             )
-        payload = DecideSerializer(data=request.data)
+        payload = TradeOffSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         case_decide(
