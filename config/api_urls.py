@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from approvals.api.urls import urlpatterns as approval_urls
 from approvals.models import ApprovalRequest
 from governance.api.decisions import urlpatterns as decision_urls
+from governance.api.exceptions import urlpatterns as exception_urls
 from governance.api.hierarchy import node_viewset_class
 from governance.api.history import history_urlpatterns
 from governance.api.notifications import urlpatterns as notification_urls
@@ -62,6 +63,7 @@ urlpatterns = [
     path("orgs/<slug:org_slug>/", include(risk_urls)),
     path("orgs/<slug:org_slug>/", include(approval_urls)),
     path("orgs/<slug:org_slug>/", include(decision_urls)),
+    path("orgs/<slug:org_slug>/", include(exception_urls)),
     path("orgs/<slug:org_slug>/", include(notification_urls)),
     path("orgs/<slug:org_slug>/", include(history_urls)),
     path("orgs/<slug:org_slug>/", include(webhook_urls)),

@@ -28,6 +28,30 @@ def periodic_tasks() -> list[Periodic]:
             ),
         ),
         Periodic(
+            name="exceptions: sweep the ripple outbox",
+            task="governance.ripple_sweep",
+            every_minutes=settings.RIPPLE_SWEEP_MINUTES,
+            description=(
+                "Recompute the exception cases of measures marked dirty whose message was lost "
+                "(a broker restart, a killed worker)."
+            ),
+        ),
+        Periodic(
+            name="exceptions: escalate cases past their SLA",
+            task="governance.cases_escalate_sweep",
+            every_minutes=settings.RIPPLE_SWEEP_MINUTES,
+            description="Move open cases past their forum's SLA one forum up, and tell them.",
+        ),
+        Periodic(
+            name="exceptions: nightly full recompute",
+            task="governance.ripple_nightly",
+            every_minutes=24 * 60,
+            description=(
+                "Recompute every organization's exception cases from scratch: time-based causes "
+                "(a due date passing) appear here."
+            ),
+        ),
+        Periodic(
             name="webhooks: send due deliveries",
             task="governance.webhook_sweep",
             every_minutes=1,

@@ -219,6 +219,8 @@ THROUGHLINE_BASE_URL = env.get_url(
 APPROVAL_REMINDER_HOURS = env.get_int("APPROVAL_REMINDER_HOURS", default=24, minimum=1)
 # How often beat runs the approvals sweep (expiry and reminders), in minutes (schedule_sync).
 APPROVAL_SWEEP_MINUTES = env.get_int("APPROVAL_SWEEP_MINUTES", default=15, minimum=1)
+# How often beat sweeps the ripple outbox and escalates overdue exception cases, in minutes.
+RIPPLE_SWEEP_MINUTES = env.get_int("RIPPLE_SWEEP_MINUTES", default=5, minimum=1)
 
 # Celery: with no broker configured, tasks run eagerly in-process (embedded mode).
 CELERY_BROKER_URL = env.get_str("CELERY_BROKER_URL", default=REDIS_URL)
@@ -301,6 +303,8 @@ SPECTACULAR_SETTINGS = {
         "RiskStatus": "measures.models.risks.RiskStatus",
         "PotentialStatus": "measures.models.financials.PotentialStatus",
         "DecisionKind": "governance.models.decisions.DecisionKind",
+        "CaseState": "governance.models.exceptions.CaseState",
+        "TradeOff": "governance.models.exceptions.TradeOff",
         "ApprovalKind": "approvals.models.KIND_CHOICES",
         "RequestState": "approvals.models.RequestState",
         # A controller's verdict on an actual (measures.services.financials.DECISIONS).

@@ -7,6 +7,7 @@ from typing import Any
 
 from celery import Task, shared_task
 from django.apps import apps
+from django.db import OperationalError
 
 from governance.models import TenantModel
 from governance.rls import enforced_by_database, tenant_scope
@@ -55,6 +56,66 @@ def count_rows(*, organization_id: int, model_label: str) -> int:
     return rows.count()
 
 
+# --- management by exception ------------------------------------------------------------------
+
+
+@shared_task(
+    name="governance.ripple_process",
+    base=TenantTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def ripple_process_task(*, organization_id: int) -> int:
+    """Recompute the exception cases of the organization's dirty measures; safe to run twice."""
+    from governance.ripple.outbox import ripple_process
+
+    summary = ripple_process(organization=organization_id)
+    return 0 if summary is None else summary.roots
+
+
+@shared_task(
+    name="governance.ripple_full",
+    base=TenantTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def ripple_full_task(*, organization_id: int) -> int:
+    """Recompute every exception case of the organization (nightly; time-based causes such as
+    a due date passing appear here)."""
+    from governance.ripple.cases import cases_recompute
+
+    return cases_recompute(organization=organization_id).roots
+
+
+@shared_task(name="governance.ripple_sweep", acks_late=True, reject_on_worker_lost=True)
+def ripple_sweep_task() -> int:
+    """Enqueue the processing of every organization with marks waiting (a lost message or a
+    killed worker left them): the guarantee that no recompute is lost."""
+    from governance.ripple.outbox import organizations_dirty
+
+    organizations = organizations_dirty()
+    for organization_id in organizations:
+        ripple_process_task.delay(organization_id=organization_id)
+    return len(organizations)
+
+
+@shared_task(name="governance.ripple_nightly", acks_late=True, reject_on_worker_lost=True)
+def ripple_nightly_task() -> int:
+    """Enqueue a full recompute of every organization."""
+    from governance.models import Organization
+
+    ids = list(Organization.objects.values_list("pk", flat=True))
+    for organization_id in ids:
+        ripple_full_task.delay(organization_id=organization_id)
+    return len(ids)
+
+
 @shared_task(
     name="governance.notifications_email",
     base=TenantTask,
@@ -66,6 +127,38 @@ def notifications_email_task(*, organization_id: int, notification_ids: list[int
     from governance.notifications import notifications_email
 
     return notifications_email(organization_id=organization_id, notification_ids=notification_ids)
+
+
+@shared_task(
+    name="governance.cases_escalate",
+    base=TenantTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def cases_escalate_task(*, organization_id: int) -> int:
+    """Move the organization's open cases past their forum's SLA one level up."""
+    from governance.ripple.decisions import cases_escalate_overdue
+
+    return cases_escalate_overdue(organization=organization_id)
+
+
+@shared_task(name="governance.cases_escalate_sweep", acks_late=True, reject_on_worker_lost=True)
+def cases_escalate_sweep_task() -> int:
+    """Enqueue the escalation of every organization with an open case past its due date."""
+    from django.utils import timezone
+
+    from governance.models import CaseState, ExceptionCase
+
+    ids = sorted(
+        set(
+            ExceptionCase.objects.unscoped()
+            .filter(state=CaseState.OPEN, due_at__lt=timezone.now())
+            .values_list("organization_id", flat=True)
+        )
+    )
+    for organization_id in ids:
+        cases_escalate_task.delay(organization_id=organization_id)
+    return len(ids)
 
 
 @shared_task(

@@ -2,6 +2,12 @@ from django.urls import path
 
 from governance.models import Portfolio, Program, Project
 from governance.views.decisions import DecisionLogView
+from governance.views.exceptions import (
+    CaseDecideView,
+    CaseDetailView,
+    ExceptionCountView,
+    ExceptionInboxView,
+)
 from governance.views.hierarchy import node_urlpatterns
 from governance.views.home import OrganizationHome
 from governance.views.members import (
@@ -31,6 +37,10 @@ from governance.views.webhooks import (
 urlpatterns = [
     path("", OrganizationHome.as_view(), name="org-home"),
     path("decisions/", DecisionLogView.as_view(), name="decision-log"),
+    path("exceptions/", ExceptionInboxView.as_view(), name="exception-inbox"),
+    path("exceptions/count/", ExceptionCountView.as_view(), name="exception-count"),
+    path("exceptions/<int:pk>/", CaseDetailView.as_view(), name="exception-case"),
+    path("exceptions/<int:pk>/decide/", CaseDecideView.as_view(), name="exception-decide"),
     *node_urlpatterns(Portfolio),
     *node_urlpatterns(Program),
     *node_urlpatterns(Project),

@@ -40,10 +40,13 @@ def database_url_of_test_db() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
 
 
-def start_worker(redis_url: str, log_dir: Path) -> LiveWorker:
+def start_worker(
+    redis_url: str, log_dir: Path, *, queues: str = "", name: str = "celery-worker"
+) -> LiveWorker:
+    """A worker process; ``queues`` (comma-separated) limits what it consumes."""
     hostname = f"throughline-test-{uuid.uuid4().hex[:6]}@localhost"
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / "celery-worker.log"
+    log_path = log_dir / f"{name}.log"
     env = {
         **os.environ,
         "CELERY_BROKER_URL": redis_url,
@@ -69,6 +72,7 @@ def start_worker(redis_url: str, log_dir: Path) -> LiveWorker:
                 "-n",
                 hostname,
                 "--loglevel=INFO",
+                *(["-Q", queues] if queues else []),
             ],
             cwd=ROOT,
             env=env,

@@ -40,6 +40,7 @@ from governance.audit import audit_record
 from governance.decisions import Decided, decision_record
 from governance.errors import AccessDenied, Conflict, ValidationError
 from governance.models import DecisionKind, Organization, Venue
+from governance.ripple.outbox import ripple_mark
 from measures import gates
 from measures.models import Measure
 from measures.services.financials import parse_amount
@@ -310,6 +311,7 @@ def request_approve(*, request: ApprovalRequest, by: Any, comment: str = "") -> 
         request.decided_by, request.decided_at, request.decision_comment = by, now, comment
         request.save()
         _log_decision(request, measure, Decision.APPROVE, by=by, comment=comment, now=now)
+        ripple_mark(organization=request.organization_id, measure_ids=[request.measure_id])
         audit_record(
             actor=by,
             action="approval.approved",
@@ -390,6 +392,8 @@ def _conclude(
     request.save()
     if decision != Decision.WITHDRAW:
         _log_decision(request, None, decision, by=by, comment=comment or note, now=now)
+    # An ended request is no longer overdue: its exception case may clear.
+    ripple_mark(organization=request.organization_id, measure_ids=[request.measure_id])
     changes: dict[str, Any] = {"state": [RequestState.PENDING, state]}
     if by is not None:
         changes["comment"] = comment

@@ -20,6 +20,7 @@ from governance.audit import audit_record, field_changes
 from governance.errors import StaleVersion, ValidationError
 from governance.models import HierarchyNode, Membership, Organization
 from governance.models.hierarchy import hierarchy_models
+from governance.ripple.outbox import ripple_mark
 
 Node = TypeVar("Node", bound=HierarchyNode)
 
@@ -233,6 +234,7 @@ def node_update(*, node: Node, by: Any, expected_version: int | None = None, **v
         node.version += 1
         node.save()
         audit_record(actor=by, action=f"{model.LEVEL}.updated", obj=node, changes=changes)
+        _ripple_if_measure(node)
     return node
 
 
@@ -297,6 +299,13 @@ def _set_archived(node: HierarchyNode, archived_at: Any) -> None:
                 rows.filter(archived_at__isnull=True).update(archived_at=archived_at)
 
 
+def _ripple_if_measure(node: HierarchyNode) -> None:
+    """A measure's dates or life changed: its exception cases are recomputed after commit.
+    (A whole subtree archived is caught by the nightly full recompute.)"""
+    if node.LEVEL == "measure":
+        ripple_mark(organization=node.organization_id, measure_ids=[node.pk])
+
+
 def node_archive(*, node: Node, by: Any) -> Node:
     """Archive a node and everything under it; archived nodes leave lists but keep history."""
     with transaction.atomic():
@@ -309,6 +318,7 @@ def node_archive(*, node: Node, by: Any) -> Node:
         node.version += 1
         node.save()
         audit_record(actor=by, action=f"{node.LEVEL}.archived", obj=node)
+        _ripple_if_measure(node)
     return node
 
 
@@ -329,4 +339,5 @@ def node_restore(*, node: Node, by: Any) -> Node:
         node.version += 1
         node.save()
         audit_record(actor=by, action=f"{node.LEVEL}.restored", obj=node)
+        _ripple_if_measure(node)
     return node

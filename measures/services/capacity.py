@@ -23,6 +23,7 @@ from governance.access import require
 from governance.audit import audit_record
 from governance.errors import ValidationError
 from governance.models import Function, Membership, Organization
+from governance.ripple.outbox import ripple_mark
 from governance.services.hierarchy import check_version
 from measures.fiscal import add_months
 from measures.models import MONTH_HOURS, Availability, CapacityPerson, Effort, Measure
@@ -290,6 +291,13 @@ def availability_upsert(
             obj=organization,
             changes={"period": f"{month:%Y-%m}", **{str(k): str(v) for k, v in hours_of.items()}},
         )
+        # Whoever plans on these people in that month may now be over (or back within) capacity.
+        ripple_mark(
+            organization=organization,
+            measure_ids=Effort.objects.for_org(organization)
+            .filter(person_id__in=list(hours_of), period=month)
+            .values_list("measure_id", flat=True),
+        )
     return len(hours_of)
 
 
@@ -369,6 +377,7 @@ def effort_upsert(
                 for (person_id, period), (planned, actual) in cells.items()
             },
         )
+        ripple_mark(organization=measure.organization_id, measure_ids=[measure.pk])
     return len(cells)
 
 

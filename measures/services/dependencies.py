@@ -21,6 +21,7 @@ from governance.access import can, require, restrict
 from governance.audit import audit_record
 from governance.errors import AccessDenied, ValidationError
 from governance.models import Organization
+from governance.ripple.outbox import ripple_mark
 from governance.services.hierarchy import check_version
 from measures import gates
 from measures.models import DependencyType, DoI, Measure, MeasureDependency
@@ -79,28 +80,39 @@ def path_between(organization_id: int, start: int, goal: int) -> list[int] | Non
     return None
 
 
-def downstream(measure_ids: Iterable[int], *, organization: Organization | int) -> set[int]:
-    """Every measure that depends, directly or transitively, on any of ``measure_ids`` (the
-    ripple of a change): one recursive query. The starting measures are included only when
-    a path leads back to them (never, as cycles are refused)."""
+def _walk(measure_ids: Iterable[int], organization: Organization | int, *, down: bool) -> set[int]:
     ids = sorted({int(pk) for pk in measure_ids})
     if not ids:
         return set()
     org_id = organization if isinstance(organization, int) else organization.pk
     table = _table()
+    start, step = ("predecessor_id", "successor_id") if down else ("successor_id", "predecessor_id")
     marks = ", ".join(["%s"] * len(ids))
     sql = (
-        f"WITH RECURSIVE down(id) AS ("  # noqa: S608 (table name and placeholders only)
-        f" SELECT d.successor_id FROM {table} d"
-        f" WHERE d.organization_id = %s AND d.predecessor_id IN ({marks})"
+        f"WITH RECURSIVE walk(id) AS ("  # noqa: S608 (names and placeholders only)
+        f" SELECT d.{step} FROM {table} d"
+        f" WHERE d.organization_id = %s AND d.{start} IN ({marks})"
         f" UNION"
-        f" SELECT d.successor_id FROM {table} d JOIN down ON d.predecessor_id = down.id"
+        f" SELECT d.{step} FROM {table} d JOIN walk ON d.{start} = walk.id"
         f" WHERE d.organization_id = %s"
-        f") SELECT id FROM down"
+        f") SELECT id FROM walk"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [org_id, *ids, org_id])
         return {int(row[0]) for row in cursor.fetchall()}
+
+
+def downstream(measure_ids: Iterable[int], *, organization: Organization | int) -> set[int]:
+    """Every measure that depends, directly or transitively, on any of ``measure_ids`` (the
+    ripple of a change): one recursive query. The starting measures are included only when
+    a path leads back to them (never, as cycles are refused)."""
+    return _walk(measure_ids, organization, down=True)
+
+
+def upstream(measure_ids: Iterable[int], *, organization: Organization | int) -> set[int]:
+    """Every measure that ``measure_ids`` depend on, directly or transitively: whose ripple
+    may pass through them. One recursive query."""
+    return _walk(measure_ids, organization, down=False)
 
 
 def _lock_graph(organization_id: int) -> None:
@@ -226,6 +238,9 @@ def dependency_create(
                 "withdrawn_no_dependencies": [m.code for m in (before, after) if m.no_dependencies],
             },
         )
+        ripple_mark(
+            organization=edge.organization_id, measure_ids=[edge.predecessor_id, edge.successor_id]
+        )
     return edge
 
 
@@ -252,6 +267,9 @@ def dependency_delete(
             action="dependency.deleted",
             obj=edge,
             changes={"predecessor": edge.predecessor.code, "successor": edge.successor.code},
+        )
+        ripple_mark(
+            organization=edge.organization_id, measure_ids=[edge.predecessor_id, edge.successor_id]
         )
         edge.delete()
         Measure.objects.for_org(edge.organization_id).filter(pk=edge.successor_id).update(

@@ -24,6 +24,7 @@ from governance.audit import AuditEntry, audit_record, audit_record_many
 from governance.decisions import Decided, decision_record
 from governance.errors import AccessDenied, Conflict, ValidationError
 from governance.models import DecisionKind, Organization, Venue
+from governance.ripple.outbox import ripple_mark
 from measures import gates
 from measures.fiscal import fiscal_range
 from measures.models import (
@@ -254,6 +255,7 @@ def financials_upsert(*, measure: Measure, rows: Sequence[dict[str, Any]], by: A
                 for cell in changed
             },
         )
+        ripple_mark(organization=measure.organization_id, measure_ids=[measure.pk])
         potential_recompute(organization=organization, measure_ids=[measure.pk])
     return len(changed)
 
@@ -353,6 +355,7 @@ def financials_bulk_upsert(
                 for measure_id, measure_cells in changed.items()
             ],
         )
+        ripple_mark(organization=organization, measure_ids=changed)
         # The Potential Status compares the forecast with the plan (or its baseline).
         reference = (Scenario.FORECAST, Scenario.PLAN)
         if any(cell.scenario in reference for cells in changed.values() for cell in cells):

@@ -20,6 +20,7 @@ from governance.access import Action, require, restrict
 from governance.audit import audit_record
 from governance.errors import ValidationError
 from governance.models import Membership, Organization, Project
+from governance.ripple.outbox import ripple_mark
 from governance.services.hierarchy import check_version
 from measures import gates
 from measures.models import Direction, DoI, Kpi, KpiValue, Measure, ReviewFrequency
@@ -248,6 +249,7 @@ def kpi_update(*, kpi: Kpi, by: Any, expected_version: int | None = None, **valu
         kpi.save()
         _bump(kpi)
         audit_record(actor=by, action="kpi.changed", obj=kpi, changes=changes)
+        ripple_mark(organization=kpi.organization_id, measure_ids=[kpi.measure_id])
     return kpi
 
 
@@ -258,6 +260,7 @@ def kpi_delete(*, kpi: Kpi, by: Any, expected_version: int | None = None) -> Non
         require(by, "contribute", _parent_of(kpi))
         _locked_parent(kpi, expected_version)
         audit_record(actor=by, action="kpi.deleted", obj=kpi, changes={"name": kpi.name})
+        ripple_mark(organization=kpi.organization_id, measure_ids=[kpi.measure_id])
         _bump(kpi)
         Kpi.objects.for_org(kpi.organization_id).filter(pk=kpi.pk).delete()
 
@@ -314,6 +317,7 @@ def kpi_value_upsert(
                 "forecast": str(row.forecast),
             },
         )
+        ripple_mark(organization=kpi.organization_id, measure_ids=[kpi.measure_id])
     return row
 
 

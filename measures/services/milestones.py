@@ -27,6 +27,7 @@ from governance.access import require
 from governance.audit import audit_record, field_changes
 from governance.errors import ValidationError
 from governance.models import Membership
+from governance.ripple.outbox import ripple_mark
 from measures import gates
 from measures.attention import SETTLED, attention
 from measures.models import DoI, Measure, Milestone, MilestoneEvidence
@@ -234,6 +235,7 @@ def milestone_create(*, measure: Measure, by: Any, **values: Any) -> Milestone:
             obj=milestone,
             changes=field_changes({}, {name: getattr(milestone, name) for name in FIELDS}),
         )
+        ripple_mark(organization=milestone.organization_id, measure_ids=[milestone.measure_id])
     return milestone
 
 
@@ -267,6 +269,7 @@ def milestone_update(*, milestone: Milestone, by: Any, **values: Any) -> Milesto
         milestone.save()
         _plan_changed(measure)
         audit_record(actor=by, action="milestone.changed", obj=milestone, changes=changes)
+        ripple_mark(organization=milestone.organization_id, measure_ids=[milestone.measure_id])
     return milestone
 
 
@@ -288,6 +291,7 @@ def milestone_delete(*, milestone: Milestone, by: Any) -> None:
             obj=milestone,
             changes={"title": milestone.title, "due_date": milestone.due_date.isoformat()},
         )
+        ripple_mark(organization=milestone.organization_id, measure_ids=[milestone.measure_id])
         Milestone.objects.for_org(measure.organization_id).filter(pk=milestone.pk).delete()
         _plan_changed(measure)
 

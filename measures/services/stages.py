@@ -26,6 +26,7 @@ from django.utils import timezone
 from governance.access import can, require
 from governance.audit import audit_record
 from governance.errors import AccessDenied, Conflict, StaleVersion, ValidationError
+from governance.ripple.outbox import ripple_mark
 from governance.webhooks import webhook_emit
 from measures import gates
 from measures.models import DOI_ORDER, DoI, Measure
@@ -117,6 +118,7 @@ def _apply(
     if reason.strip():
         changes["reason"] = reason.strip()
     audit_record(actor=by, action="measure.stage_changed", obj=measure, changes=changes)
+    ripple_mark(organization=measure.organization_id, measure_ids=[measure.pk])
     webhook_emit(
         organization=measure.organization_id,
         event="measure.stage_changed",
@@ -190,6 +192,19 @@ def advance_by_approval(measure: Measure, target: str, approved_by: Any) -> Meas
             )
         method = measure.decide if target == DoI.DECIDED else measure.close
         return _apply(measure, target, approved_by, method, (), "")
+
+
+def stop_by_decision(measure: Measure, target: str, decided_by: Any, reason: str) -> Measure:
+    """The seam for a forum's trade-off: pause (On hold) or cancel a measure to free what it
+    holds. The forum's authority stands in for the measure's own permissions; the stage rules
+    (a reason to cancel, no move out of a final stage) still apply."""
+    target = str(target)
+    with transaction.atomic():
+        measure = _locked(measure)
+        if target not in (DoI.ON_HOLD, DoI.CANCELLED):
+            raise ValidationError({"to": ["A trade-off pauses or cancels a measure."]})
+        _, method, args = _plan(measure, target, decided_by, reason)
+        return _apply(measure, target, decided_by, method, args, reason)
 
 
 def options(measure: Measure, user: Any) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from django.utils import timezone
 from governance.access import require
 from governance.audit import audit_record
 from governance.errors import ValidationError
+from governance.ripple.outbox import ripple_mark
 from measures.models import ImplementationStatus, Measure, Milestone, StatusReport
 from measures.services.financials import parse_period
 from measures.tabs import tab
@@ -137,4 +138,5 @@ def status_report_submit(
             obj=measure,
             changes={"before": before, "after": report.as_dict()},
         )
+        ripple_mark(organization=measure.organization_id, measure_ids=[measure.pk])
     return report

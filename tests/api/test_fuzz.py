@@ -36,6 +36,8 @@ from config.wsgi import application
 from governance.models import (
     AuditEvent,
     DecisionRecord,
+    ExceptionCase,
+    ImpactedMeasure,
     Notification,
     Role,
     WebhookDelivery,
@@ -73,6 +75,7 @@ SEGMENTS = {
     "kpis": ("kpi", None),
     "approvals": ("approval", None),
     "decisions": ("decision", None),
+    "exceptions": ("case", None),
     "approval-policies": ("policy", None),
     "notifications": ("notification", None),
     "webhooks": ("webhook", None),
@@ -323,6 +326,17 @@ def _populate(tenant: Tenant) -> Tenant:
     tenant.ids["measure"] += [awaiting.pk, askable.pk, decided.pk]
     tenant.ids["decided"] = [decided.pk]
     tenant.ids["approval"] = [request.pk]
+    case = ExceptionCase.objects.create(
+        organization=org,
+        root=awaiting,
+        cause="milestone_slip",
+        slip_days=5,
+        fingerprint="0" * 64,
+        opened_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    ImpactedMeasure.objects.create(organization=org, case=case, measure=awaiting, slip_days=5)
+    tenant.ids["case"] = [case.pk]
     tenant.ids["decision"] = [
         DecisionRecord.objects.create(
             organization=org,
@@ -519,6 +533,9 @@ def test_operation_refuses_callers_without_valid_credentials(
         # A change to the baseline end date of the Decided measure.
         path_parameters["id"] = _known("decided")[0]
         body = {"rationale": "Re-plan.", "dates": {"baseline_end_date": f"{dt.date.today()}"}}
+    if "/exceptions/" in path and path.endswith("/decide/"):
+        # The lead holds the decision over the case's root (no forum): accepting is theirs.
+        body = {"option": "accept", "rationale": "Within tolerance."}
     if "/webhooks/" in path:
         path_parameters["delivery_pk"] = _known("delivery")[0]
         body = {"url": "https://hooks.example.com/anonymous", "events": ["case.opened"]}
@@ -536,7 +553,9 @@ def test_operation_refuses_callers_without_valid_credentials(
     )
     assert not written.exists()
     response = case.call(headers={"Authorization": f"Token {_key(path)}"})
-    if path.endswith(("/financials/validate/", "/decide/")):
+    if path.endswith("/financials/validate/") or (
+        "/validations/" in path and path.endswith("/decide/")
+    ):
         assert response.status_code == 403, response.text
         return
     if "/approval-policies/" in path and operation.method.upper() != "GET":

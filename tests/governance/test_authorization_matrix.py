@@ -191,6 +191,16 @@ ROUTES: dict[str, Route] = {
     "decision-log": Route({"GET": "view"}),
     "api:decision-record-list": Route({"GET": "view"}, api=True),
     "api:decision-record-detail": Route({"GET": "view"}, "decision", True),
+    # Exception cases: read with their root measure; with no forum, who holds the decision
+    # over the root decides (see DECIDES).
+    "exception-inbox": Route({"GET": "view"}),
+    "exception-count": Route({"GET": "view"}),
+    "exception-case": Route({"GET": "view"}, "case"),
+    "exception-decide": Route({"POST": "decide"}, "case"),
+    "api:exception-case-list": Route({"GET": "view"}, api=True),
+    "api:exception-case-detail": Route({"GET": "view"}, "case", True),
+    "api:exception-case-decide": Route({"POST": "decide"}, "case", True),
+    "api:exception-case-impacted": Route({"GET": "view"}, "case", True),
     # Approval policies: org admins edit them; every member reads them over the API.
     "approval-policy-settings": Route({"GET": "administer", "POST": "administer"}),
     "api:approval-policy-list": Route({"GET": "view", "POST": "administer"}, api=True),
@@ -520,6 +530,27 @@ def decision_of(request: HierarchyNode) -> HierarchyNode:
     )
 
 
+def case_of(measure: HierarchyNode) -> HierarchyNode:
+    """An open exception case rooted at ``measure``, before no forum."""
+    from django.utils import timezone
+
+    from governance.models import ExceptionCase, ImpactedMeasure
+
+    case = ExceptionCase.objects.create(
+        organization_id=measure.organization_id,
+        root_id=measure.pk,
+        cause="milestone_slip",
+        slip_days=10,
+        fingerprint="0" * 64,
+        opened_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    ImpactedMeasure.objects.create(
+        organization_id=measure.organization_id, case=case, measure_id=measure.pk, slip_days=10
+    )
+    return case  # type: ignore[return-value]
+
+
 def webhook_of(measure: HierarchyNode) -> HierarchyNode:
     """A webhook endpoint of the measure's organization, with one delivered delivery."""
     from django.utils import timezone
@@ -606,6 +637,7 @@ def build_world() -> World:
         )
     for scope in ("in", "out", "tenant"):
         world.nodes[("decision", scope)] = decision_of(world.nodes[("approval", scope)])
+        world.nodes[("case", scope)] = case_of(world.nodes[("measure", scope)])
         world.nodes[("webhook", scope)] = webhook_of(world.nodes[("measure", scope)])
     theirs, _ = token_issue(user=colleague, organization=org, name="theirs", by=colleague)
     foreign, _ = token_issue(user=outsider, organization=globex, name="foreign", by=outsider)

@@ -39,15 +39,19 @@ from governance.models import (
     BusinessUnit,
     DecisionForum,
     DecisionRecord,
+    ExceptionCase,
     ForumMember,
     Function,
+    ImpactedMeasure,
     LegalEntity,
     Membership,
+    MitigationAction,
     Notification,
     Organization,
     Portfolio,
     Program,
     Project,
+    RippleDirty,
     Role,
     TenantModel,
     WebhookDelivery,
@@ -96,6 +100,10 @@ SEEDED = (
     ChangeRequest,
     BaselineVersion,
     DecisionRecord,
+    ExceptionCase,
+    ImpactedMeasure,
+    MitigationAction,
+    RippleDirty,
     Notification,
     WebhookEndpoint,
     WebhookDelivery,
@@ -256,6 +264,25 @@ def approval_rows_seed(organization: Any, measure: Any, requester: Any) -> None:
     )
     ApprovalAction.objects.create(
         organization=organization, request=request, step=step, actor=requester, decision="submit"
+    )
+    case = ExceptionCase.objects.create(
+        organization=organization,
+        root=measure,
+        cause="milestone_slip",
+        fingerprint="0" * 64,
+        opened_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    ImpactedMeasure.objects.create(organization=organization, case=case, measure=measure)
+    MitigationAction.objects.create(
+        organization=organization,
+        case=case,
+        title="Second shift",
+        owner=requester,
+        due_date=timezone.localdate(),
+    )
+    RippleDirty.objects.create(
+        organization=organization, measure_id=measure.pk, marked_at=timezone.now()
     )
     change = ChangeRequest.objects.create(
         organization=organization,
