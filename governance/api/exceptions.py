@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from governance.api.base import OrgScopedViewSet
 from governance.api.pagination import StablePagination
+from governance.api.parsers import JSONParser
 from governance.errors import ValidationError
 from governance.models import (
     CaseState,
@@ -193,6 +194,8 @@ class ExceptionCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Org
 
     queryset_model = ExceptionCase
     pagination_class = SortedCursor
+    # A decision is a JSON document (its options are nested objects and lists).
+    parser_classes = [JSONParser]
     serializer_class = CaseSerializer
     filter_backends: list[Any] = []
     # Deciding is the service's question (403 there); the case must be visible.
