@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -68,15 +70,23 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup: None, django_db_blocker: object):
-    """A live worker process on the test Redis database, for the whole session."""
+def live_worker_process(django_db_setup: None, django_db_blocker: object):
+    """A live worker process on the test Redis database, started once for the session."""
     from tests.worker import start_worker, stop_worker, use_broker
 
     require_service("redis")
     redis_url = os.environ["TEST_REDIS_URL"]
-    broker = use_broker(redis_url)
-    next(broker)
-    worker = start_worker(redis_url, ARTIFACTS)
+    with contextlib.contextmanager(use_broker)(redis_url):
+        worker = start_worker(redis_url, ARTIFACTS)
     yield worker
     stop_worker(worker)
-    next(broker, None)
+
+
+@pytest.fixture
+def celery_worker(live_worker_process: Any):
+    """Tasks of this test go through Redis to the live worker. Only for this test: the others
+    stay eager, so no task of theirs runs in the worker while their data is being flushed."""
+    from tests.worker import use_broker
+
+    with contextlib.contextmanager(use_broker)(os.environ["TEST_REDIS_URL"]):
+        yield live_worker_process
