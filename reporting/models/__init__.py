@@ -1,0 +1,1 @@
+"""Reporting's own rows: snapshots of the measures, and leadership report definitions and runs."""
