@@ -221,6 +221,8 @@ APPROVAL_REMINDER_HOURS = env.get_int("APPROVAL_REMINDER_HOURS", default=24, min
 APPROVAL_SWEEP_MINUTES = env.get_int("APPROVAL_SWEEP_MINUTES", default=15, minimum=1)
 # How often beat sweeps the ripple outbox and escalates overdue exception cases, in minutes.
 RIPPLE_SWEEP_MINUTES = env.get_int("RIPPLE_SWEEP_MINUTES", default=5, minimum=1)
+# A recompute opening more exception cases than this tells each person once, in a digest.
+RIPPLE_DIGEST_AFTER = env.get_int("RIPPLE_DIGEST_AFTER", default=10, minimum=0)
 
 # Celery: with no broker configured, tasks run eagerly in-process (embedded mode).
 CELERY_BROKER_URL = env.get_str("CELERY_BROKER_URL", default=REDIS_URL)

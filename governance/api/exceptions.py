@@ -68,6 +68,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "slip_days",
             "value_at_risk",
             "impacted_count",
+            "reach",
             "forum",
             "forum_name",
             "escalations",

@@ -58,6 +58,13 @@ class ExceptionCase(TenantModel):
         max_digits=18, decimal_places=2, default=0, help_text="Within the current fiscal year."
     )
     impacted_count = models.PositiveIntegerField(default=0)
+    reach = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The programs, projects and functions the impacted measures belong to: "
+        '{"programs": [id, …], "projects": […], "functions": […]}, as of the last change of the '
+        "impact.",
+    )
     forum = models.ForeignKey(
         "governance.DecisionForum",
         null=True,

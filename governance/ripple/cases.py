@@ -35,7 +35,7 @@ from governance.models import (
     Organization,
 )
 from governance.ripple.causes import Found, Moment, causes_of, live_measures
-from governance.ripple.notices import case_notify
+from governance.ripple.notices import cases_opened_notify
 from governance.ripple.propagate import (
     Dates,
     Edge,
@@ -248,6 +248,30 @@ def _impacted_rows(case: ExceptionCase, impact: Impact) -> list[ImpactedMeasure]
     ]
 
 
+REACH_KEYS = (("programs", "program_id"), ("projects", "project_id"), ("functions", "function_id"))
+
+
+def reaches(organization_id: int, impacts: Iterable[Impact]) -> dict[tuple[int, str], dict]:
+    """The programs, projects and functions each impact reaches, for any number of impacts in
+    one query."""
+    impacts = list(impacts)
+    ids = {pk for impact in impacts for pk in impact.reached}
+    keys = {
+        pk: (program, project, function)
+        for pk, program, project, function in Measure.objects.for_org(organization_id)
+        .filter(pk__in=ids)
+        .values_list("pk", "program_id", "project_id", "function_id")
+    }
+    result: dict[tuple[int, str], dict] = {}
+    for impact in impacts:
+        rows = [keys[pk] for pk in impact.reached if pk in keys]
+        result[(impact.root, impact.cause)] = {
+            name: sorted({row[index] for row in rows if row[index] is not None})
+            for index, (name, _) in enumerate(REACH_KEYS)
+        }
+    return result
+
+
 def _fields(impact: Impact) -> dict[str, Any]:
     return {
         "detail": impact.found.detail,
@@ -295,21 +319,29 @@ def cases_recompute(
             if key not in computed:
                 _clear(case, now)
                 summary.cleared += 1
+        changed: dict[tuple[int, str], dict[str, Any]] = {}
         for key, impact in computed.items():
             case = existing.get(key)
             fields = _fields(impact)
             if case is not None and case.fingerprint == fields["fingerprint"]:
                 summary.unchanged += 1
-                continue
-            if case is None and fields["fingerprint"] in decided.get(key, ()):
+            elif case is None and fields["fingerprint"] in decided.get(key, ()):
                 summary.unchanged += 1  # this very impact was decided already
-                continue
+            else:
+                changed[key] = fields
+        reach = reaches(org.pk, (computed[key] for key in changed))
+        opened: list[ExceptionCase] = []
+        for key, fields in changed.items():
+            fields["reach"] = reach[key]
+            case = existing.get(key)
             if case is None:
-                _open(org, impact, fields, now)
+                opened.append(_open(org, computed[key], fields, now))
                 summary.opened += 1
             else:
-                _rewrite(case, impact, fields, now)
+                _rewrite(case, computed[key], fields, now)
                 summary.updated += 1
+        if opened:
+            cases_opened_notify(opened, slug=org.slug)
     return summary
 
 
@@ -329,7 +361,9 @@ def _decided_fingerprints(
     return found
 
 
-def _open(org: Organization, impact: Impact, fields: dict[str, Any], now: dt.datetime) -> None:
+def _open(
+    org: Organization, impact: Impact, fields: dict[str, Any], now: dt.datetime
+) -> ExceptionCase:
     forum = covering_forum(org.pk, impact.reached)
     case = ExceptionCase.objects.create(
         organization=org,
@@ -342,7 +376,7 @@ def _open(org: Organization, impact: Impact, fields: dict[str, Any], now: dt.dat
         **fields,
     )
     ImpactedMeasure.objects.bulk_create(_impacted_rows(case, impact))
-    case_notify(case, "case.opened", slug=org.slug)
+    return case
 
 
 def _rewrite(case: ExceptionCase, impact: Impact, fields: dict[str, Any], now: dt.datetime) -> None:

@@ -146,6 +146,18 @@ def case_impacted(case: ExceptionCase) -> list[ImpactedMeasure]:
     )
 
 
+def case_reach_names(impacted: list[ImpactedMeasure]) -> dict[str, list[str]]:
+    """The programs, projects and functions of the impacted rows (already loaded), by name."""
+    found: dict[str, set[str]] = {"programs": set(), "projects": set(), "functions": set()}
+    for row in impacted:
+        measure = row.measure
+        found["programs"].add(f"{measure.program.code} {measure.program.title}")
+        found["projects"].add(f"{measure.project.code} {measure.project.title}")
+        if measure.function is not None:
+            found["functions"].add(measure.function.name)
+    return {key: sorted(names) for key, names in found.items()}
+
+
 def case_decisions(case: ExceptionCase) -> list[DecisionRecord]:
     return list(
         DecisionRecord.objects.for_org(case.organization_id)

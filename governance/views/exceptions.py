@@ -23,6 +23,7 @@ from governance.ripple.selectors import (
     case_decisions,
     case_impacted,
     case_list,
+    case_reach_names,
     cases_visible,
     open_case_count,
     parse_filters,
@@ -102,6 +103,7 @@ class CaseMixin(OrgMixin):
                 "case": case,
                 "impacted": impacted,
                 "drawing": layout(impacted),
+                "reach": case_reach_names(impacted),
                 "decisions": case_decisions(case),
                 "mitigations": list(case.mitigations.select_related("owner")),
                 "may_decide": case.state == CaseState.OPEN

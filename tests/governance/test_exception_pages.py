@@ -87,6 +87,8 @@ def test_the_case_page_draws_the_ripple_and_tables_it(personas, client):
         assert measure.code in text
     assert "+40 d" in text
     assert "Decide the trade-off" in text
+    # What it reaches, named: the chain's program and project.
+    assert 'id="case-reach"' in text and chain[0].program.code in text
 
 
 def test_a_viewer_sees_the_case_without_its_value(personas, client):
@@ -145,6 +147,7 @@ def test_the_api_lists_filters_and_decides(personas, api_as):
     body = api_as(personas.owner).get(API, {"scope": "mine"}).json()
     assert [row["id"] for row in body["results"]] == [case.pk]
     assert body["results"][0]["value_at_risk"] is not None
+    assert body["results"][0]["reach"]["programs"] == [chain[0].program_id]
     assert api_as(personas.viewer).get(f"{API}{case.pk}/").json()["value_at_risk"] is None
     impacted = api_as(personas.owner).get(f"{API}{case.pk}/impacted/").json()["results"]
     assert [row["measure"] for row in impacted] == [m.pk for m in chain]

@@ -163,6 +163,38 @@ def test_the_lowest_forum_covering_every_impacted_measure_decides(personas):
     assert company.pk  # the organization's forum is the last resort
 
 
+def test_a_case_names_the_programs_projects_and_functions_it_reaches(personas):
+    from governance.models import Function
+
+    org = personas.org
+    sales, procurement = (
+        Function.objects.create(organization=org, code=name[:3].upper(), name=name)
+        for name in ("Sales", "Procurement")
+    )
+    package = MeasurePackageFactory(project__program__portfolio__organization=org)
+    elsewhere = MeasurePackageFactory(project__program__portfolio=package.portfolio)
+    root = measure(package, function=sales)
+    downstream = measure(elsewhere, function=procurement)
+    edge(root, downstream)
+    slip(root, 20)
+    cases_recompute(organization=org)
+    (case,) = open_cases(org)
+    assert case.reach == {
+        "programs": sorted([package.program_id, elsewhere.program_id]),
+        "projects": sorted([package.project_id, elsewhere.project_id]),
+        "functions": sorted([sales.pk, procurement.pk]),
+    }
+    # What it reaches changes with the impact: cut the edge and only the root's own remain.
+    MeasureDependency.objects.for_org(org).delete()
+    cases_recompute(organization=org, measure_ids=[root.pk])
+    (case,) = open_cases(org)
+    assert case.reach == {
+        "programs": [package.program_id],
+        "projects": [package.project_id],
+        "functions": [sales.pk],
+    }
+
+
 # --- full = incremental on generated graphs ---------------------------------------------------
 
 
@@ -240,3 +272,45 @@ def test_an_incremental_recompute_leaves_the_cases_a_full_one_does(personas, see
         ExceptionCase.objects.for_org(org).delete()
         cases_recompute(organization=org)
         assert open_cases_signature(org) == incremental
+
+
+# --- who hears of new cases -------------------------------------------------------------------
+
+
+def _slipping_measures(org, owner, count):
+    package = MeasurePackageFactory(project__program__portfolio__organization=org)
+    for _ in range(count):
+        slip(measure(package, owner=owner), 15)
+
+
+def test_a_few_new_cases_tell_their_owner_once_each(personas, settings):
+    from governance.models import Notification
+
+    settings.RIPPLE_DIGEST_AFTER = 3
+    _slipping_measures(personas.org, personas.owner, 3)
+    assert cases_recompute(organization=personas.org).opened == 3
+    kinds = list(
+        Notification.objects.for_org(personas.org)
+        .filter(recipient=personas.owner)
+        .values_list("kind", flat=True)
+    )
+    assert kinds == ["case.opened"] * 3
+
+
+def test_many_new_cases_at_once_tell_each_person_once_in_a_digest(
+    personas, settings, django_capture_on_commit_callbacks, mailoutbox
+):
+    from governance.models import Notification
+
+    settings.RIPPLE_DIGEST_AFTER = 3
+    _slipping_measures(personas.org, personas.owner, 25)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert cases_recompute(organization=personas.org).opened == 25
+    (digest,) = Notification.objects.for_org(personas.org).filter(recipient=personas.owner)
+    assert digest.kind == "case.digest"
+    assert digest.subject == "25 new exception case(s) for you"
+    # The first twenty are named, the rest counted; the link opens the inbox.
+    assert digest.body.count("Milestone later than its baseline at") == 20
+    assert "… and 5 more" in digest.body and digest.link.endswith("/exceptions/?state=open")
+    (message,) = [m for m in mailoutbox if m.to == [personas.owner.email]]
+    assert message.subject == digest.subject
