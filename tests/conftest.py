@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.personas import Personas, make_personas
@@ -22,6 +24,26 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 def pytest_configure(config: pytest.Config) -> None:
     # Hashing passwords slowly protects real users, not test fixtures.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# The day this process started: modules that took ``TODAY`` from the clock at import hold it.
+STARTED_ON = timezone.localdate()
+
+
+@pytest.fixture(autouse=True)
+def _today_follows_the_clock(request: pytest.FixtureRequest) -> None:
+    """A run that crosses midnight must not compare yesterday's ``TODAY`` (taken at import) with
+    the services' today: modules whose ``TODAY`` came from the clock get the date again, with
+    the months derived from it (fixed dates, such as a test's 2026-06-15, are left alone)."""
+    module = request.module
+    today = timezone.localdate()
+    if getattr(module, "TODAY", None) != STARTED_ON or today == STARTED_ON:
+        return
+    module.TODAY = today
+    if hasattr(module, "MONTH"):
+        module.MONTH = today.replace(day=1)
+    if hasattr(module, "LAST_MONTH"):
+        module.LAST_MONTH = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
 @pytest.fixture
