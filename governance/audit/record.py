@@ -17,22 +17,28 @@ from governance.audit.chain import chain_tail, event_hash
 from governance.models import AuditEvent, Organization
 
 
-def _jsonable(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
+    """``value`` as JSON can hold it: a row as its id, a date as ISO 8601, an amount as its
+    exact string, lists and dicts item by item."""
     if isinstance(value, models.Model):
         return value.pk
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, list | tuple):
+        return [json_ready(item) for item in value]
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
     return value
 
 
 def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """``{field: [old, new]}`` for every field whose value differs, in JSON-ready form."""
     return {
-        name: [_jsonable(before.get(name)), _jsonable(after[name])]
+        name: [json_ready(before.get(name)), json_ready(after[name])]
         for name in after
-        if _jsonable(before.get(name)) != _jsonable(after[name])
+        if json_ready(before.get(name)) != json_ready(after[name])
     }
 
 

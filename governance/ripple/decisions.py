@@ -18,14 +18,13 @@ open cases past their forum's SLA one level up (the beat runs it).
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from governance.access import can
-from governance.audit import audit_record
+from governance.audit import audit_record, json_ready
 from governance.decisions import Decided, decision_record
 from governance.errors import AccessDenied, Conflict, ValidationError
 from governance.models import (
@@ -177,7 +176,7 @@ def case_decide(
             _record(case, option, by, rationale, to_forum=higher.name)
             return case
         _carry_out(case, option, by, rationale, details, now)
-        _record(case, option, by, rationale, **_jsonable(details))
+        _record(case, option, by, rationale, **json_ready(details))
         _close(case, option, by, now)
         audit_record(actor=by, action="case.decided", obj=case, changes={"decision": option})
         case_notify(case, "case.decided", actor=by)
@@ -227,20 +226,6 @@ def _carry_out(
         carry_out_sacrifice(case, details, by, rationale)
     elif option == TradeOff.REPLAN:
         carry_out_replan(case, details, by, rationale)
-
-
-def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in details.items():
-        if hasattr(value, "pk"):
-            out[key] = value.pk
-        elif isinstance(value, dt.date | Decimal):
-            out[key] = str(value)
-        elif isinstance(value, list):
-            out[key] = [getattr(item, "pk", item) for item in value]
-        else:
-            out[key] = value
-    return out
 
 
 def cases_escalate_overdue(

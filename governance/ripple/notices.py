@@ -63,7 +63,7 @@ def cases_opened_notify(cases: Sequence[ExceptionCase], *, slug: str) -> None:
         case.root = roots[case.root_id]
         _webhook(case, "case.opened")
     ids = [case.pk for case in cases]
-    forums = {case.pk: case.forum_id for case in cases}
+    forums = {case.pk: case.forum_id for case in cases if case.forum_id is not None}
     theirs: dict[int, set[int]] = defaultdict(set)  # person → their new cases
     for case_id, owner_id in (
         ImpactedMeasure.objects.for_org(organization_id)
@@ -75,7 +75,7 @@ def cases_opened_notify(cases: Sequence[ExceptionCase], *, slug: str) -> None:
     members: dict[int, set[int]] = defaultdict(set)
     for forum_id, user_id in (
         ForumMember.objects.for_org(organization_id)
-        .filter(forum_id__in={forum for forum in forums.values() if forum})
+        .filter(forum_id__in=set(forums.values()))
         .values_list("forum_id", "user_id")
     ):
         members[forum_id].add(user_id)

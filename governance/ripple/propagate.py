@@ -121,19 +121,35 @@ def _month(index: int) -> dt.date:
 
 def value_at_risk(series: Mapping[dt.date, Decimal], slip_days: int) -> dict[dt.date, Decimal]:
     """Per month, what the slip takes away (``series[p] - series[p - k]``), non-zero only."""
-    shift = months_late(slip_days)
-    if shift == 0 or not series:
-        return {}
     amounts = {_index(month): amount for month, amount in series.items()}
+    return {_month(index): lost for index, lost in loss(amounts, months_late(slip_days)).items()}
+
+
+def loss(amounts: Mapping[int, Decimal], shift: int) -> dict[int, Decimal]:
+    """``value_at_risk`` on month indexes (``year * 12 + month - 1``) and a shift in whole
+    months, for callers that index a series once and shift it many times."""
+    if shift == 0 or not amounts:
+        return {}
     zero = Decimal(0)
-    risk: dict[dt.date, Decimal] = {}
+    risk: dict[int, Decimal] = {}
     for index in sorted(set(amounts) | {index + shift for index in amounts}):
         lost = amounts.get(index, zero) - amounts.get(index - shift, zero)
         if lost:
-            risk[_month(index)] = lost
+            risk[index] = lost
     return risk
+
+
+def month_index(month: dt.date) -> int:
+    return _index(month)
 
 
 def within(risk: Mapping[dt.date, Decimal], first: dt.date, last: dt.date) -> Decimal:
     """The value at risk of the months from ``first`` to ``last`` (a fiscal year)."""
-    return sum((amount for month, amount in risk.items() if first <= month <= last), Decimal(0))
+    return loss_within(
+        {_index(month): amount for month, amount in risk.items()}, _index(first), _index(last)
+    )
+
+
+def loss_within(lost: Mapping[int, Decimal], first: int, last: int) -> Decimal:
+    """``within`` on month indexes."""
+    return sum((amount for index, amount in lost.items() if first <= index <= last), Decimal(0))

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,11 +11,9 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from governance.models import CaseState, DecisionForum, ExceptionCase, ForumMember, MitigationAction
-from governance.ripple.cases import cases_recompute
-from measures.models import FinancialEntry, MeasureDependency, Milestone
+from governance.models import CaseState, ExceptionCase, MitigationAction
 from tests.browser.conftest import assert_accessible, log_in
-from tests.factories import MeasureFactory, MeasurePackageFactory
+from tests.ripple import slipping_chain
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,37 +22,20 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "docs" / "screensh
 
 def test_executive_reads_the_ripple_and_decides(page, live_server, personas, screenshot):
     org, today = personas.org, timezone.localdate()
-    package = MeasurePackageFactory(project__program__portfolio__organization=org)
-    chain = [
-        MeasureFactory(package=package, owner=personas.owner, doi="decided", code=code, title=title)
-        for code, title in (
+    _, case = slipping_chain(
+        personas,
+        measures=(
             ("M-SUPPLY", "Qualify the second supplier"),
             ("M-LINE4", "Convert line 4"),
             ("M-LAUNCH", "Launch the new range"),
-        )
-    ]
-    for before, after in itertools.pairwise(chain):
-        MeasureDependency.objects.create(organization=org, predecessor=before, successor=after)
-    FinancialEntry.objects.create(
-        organization=org,
-        measure=chain[2],
-        period=today.replace(day=1),
-        line="benefit",
-        scenario="forecast",
-        amount=Decimal(120000),
+        ),
+        benefit_on=2,
+        amount=120000,
+        baseline_in=10,
+        slip=45,
+        milestone="Supplier audit passed",
+        forum="Operations steering",
     )
-    baseline = today + dt.timedelta(days=10)
-    Milestone.objects.create(
-        organization=org,
-        measure=chain[0],
-        title="Supplier audit passed",
-        baseline_due_date=baseline,
-        due_date=baseline + dt.timedelta(days=45),
-    )
-    forum = DecisionForum.objects.create(organization=org, name="Operations steering")
-    ForumMember.objects.create(organization=org, forum=forum, user=personas.executive)
-    cases_recompute(organization=org)
-    case = ExceptionCase.objects.for_org(org).get()
 
     log_in(page, live_server, personas.executive.username, settings.DEMO_PASSWORD)
     nav = page.get_by_role("navigation", name="Main")

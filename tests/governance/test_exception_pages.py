@@ -2,59 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
-from decimal import Decimal
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from governance.models import CaseState, DecisionForum, ExceptionCase, ForumMember
-from governance.ripple.cases import cases_recompute
-from measures.models import FinancialEntry, Measure, MeasureDependency, Milestone
-from tests.factories import MeasureFactory, MeasurePackageFactory
+from governance.models import CaseState, ExceptionCase
+from measures.models import Measure
+from tests.factories import MeasureFactory
+from tests.ripple import slipping_chain
 
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
 API = "/api/v1/orgs/acme/exceptions/"
-
-
-def slipping_chain(personas, length=3):
-    """A chain of measures of the owner; the first slips 40 days; the second has a benefit."""
-    org = personas.org
-    package = MeasurePackageFactory(project__program__portfolio__organization=org)
-    chain = [
-        MeasureFactory(package=package, owner=personas.owner, doi="decided") for _ in range(length)
-    ]
-    for before, after in itertools.pairwise(chain):
-        MeasureDependency.objects.create(organization=org, predecessor=before, successor=after)
-    FinancialEntry.objects.create(
-        organization=org,
-        measure=chain[1],
-        period=TODAY.replace(day=1),
-        line="benefit",
-        scenario="forecast",
-        amount=Decimal(2500),
-    )
-    baseline = TODAY + dt.timedelta(days=20)
-    Milestone.objects.create(
-        organization=org,
-        measure=chain[0],
-        title="Supplier qualified",
-        baseline_due_date=baseline,
-        due_date=baseline + dt.timedelta(days=40),
-    )
-    forum, _ = DecisionForum.objects.for_org(org).get_or_create(
-        organization=org, name="Steering", defaults={"sla_days": 5}
-    )
-    ForumMember.objects.for_org(org).get_or_create(
-        organization=org, forum=forum, user=personas.executive
-    )
-    cases_recompute(organization=org)
-    return chain, ExceptionCase.objects.for_org(org).get(root=chain[0])
 
 
 def test_the_inbox_lists_my_cases_and_the_navigation_counts_them(personas, client):

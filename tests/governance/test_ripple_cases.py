@@ -314,3 +314,35 @@ def test_many_new_cases_at_once_tell_each_person_once_in_a_digest(
     assert "… and 5 more" in digest.body and digest.link.endswith("/exceptions/?state=open")
     (message,) = [m for m in mailoutbox if m.to == [personas.owner.email]]
     assert message.subject == digest.subject
+
+
+def test_reading_the_whole_series_finds_what_looking_each_measure_up_finds(personas, monkeypatch):
+    from governance.ripple import cases
+
+    org = personas.org
+    package = MeasurePackageFactory(project__program__portfolio__organization=org)
+    measures = [measure(package) for _ in range(4)]
+    month = TODAY.replace(day=1)
+    for index, (target, scenario) in enumerate(
+        zip(measures, ("forecast", "baseline", "plan", "actual"), strict=True)
+    ):
+        for line in ("benefit", "one_time_cost"):
+            FinancialEntry.objects.create(
+                organization=org,
+                measure=target,
+                period=month,
+                line=line,
+                scenario=scenario,
+                amount=Decimal(100 + index),
+            )
+    ids = {target.pk for target in measures}
+    looked_up = cases._benefit_series(org.pk, ids)
+    monkeypatch.setattr(cases, "SERIES_WHOLE_ABOVE", 0)
+    assert cases._benefit_series(org.pk, ids) == looked_up
+    # Forecast, else baseline, else plan; an actual alone is no series.
+    index = month.year * 12 + month.month - 1
+    assert looked_up == {
+        measures[0].pk: {index: Decimal(100)},
+        measures[1].pk: {index: Decimal(101)},
+        measures[2].pk: {index: Decimal(102)},
+    }

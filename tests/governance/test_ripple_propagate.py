@@ -135,3 +135,26 @@ def graphs(draw):
 def test_the_ripple_equals_brute_force_over_every_path(graph):
     edges, dates, slip = graph
     assert slips(0, slip, edges, dates) == brute_force(0, slip, edges, dates)
+
+
+def test_the_risk_digest_is_the_hash_of_its_periods_as_json():
+    """Stored fingerprints depend on it: joining the text by hand must equal ``json.dumps``."""
+    import hashlib
+    import json
+
+    from governance.ripple.cases import _risk
+    from governance.ripple.propagate import month_index
+
+    amounts = {month_index(D(2026, m, 1)): Decimal(m * 100) - Decimal("0.50") for m in (1, 2, 5)}
+    risk = _risk(amounts, 2, month_index(D(2026, 1, 1)), month_index(D(2026, 12, 1)))
+    assert list(risk.by_period) == [
+        "2026-01",
+        "2026-02",
+        "2026-03",
+        "2026-04",
+        "2026-05",
+        "2026-07",
+    ]
+    expected = hashlib.sha256(json.dumps(risk.by_period).encode()).hexdigest()[:16]
+    assert risk.digest == expected
+    assert risk.in_year == Decimal(0)  # all of it arrives two months late, within the year
