@@ -64,6 +64,8 @@ class Scenario:
     call: Callable[[BenchTenant], Any] | None = None
     # Run before every request, outside the timed part (e.g. putting back rows a write changed).
     prepare: Callable[[BenchTenant], None] | None = None
+    # The work happens in a Celery worker: its queries are not this process's to count.
+    worker: bool = False
 
 
 SCENARIOS: list[Scenario] = []
@@ -79,6 +81,7 @@ def scenario(
     body: Callable[[BenchTenant, int], Any] | None = None,
     call: Callable[[BenchTenant], Any] | None = None,
     prepare: Callable[[BenchTenant], None] | None = None,
+    worker: bool = False,
 ) -> Callable[[Callable[[BenchTenant], str]], Callable[[BenchTenant], str]]:
     """Register the decorated ``url(tenant)`` function as a scenario called ``name``."""
 
@@ -95,6 +98,7 @@ def scenario(
                 method=method,
                 body=body,
                 call=call,
+                worker=worker,
                 prepare=prepare,
             )
         )

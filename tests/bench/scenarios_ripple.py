@@ -119,9 +119,9 @@ def _full_recompute(tenant: BenchTenant) -> Any:
     return _full(tenant)
 
 
-scenario("Worker: ripple of one slip (incremental, < 1 % downstream)", call=_one_slip)(
+scenario("Worker: ripple of one slip (incremental, < 1 % downstream)", call=_one_slip, worker=True)(
     lambda tenant: "governance.ripple_process (one slipping measure, 474 downstream)"
 )
-scenario("Worker: full recompute of the tenant's exception cases", call=_full_recompute)(
-    lambda tenant: "governance.ripple_full (every cause, every ripple)"
-)
+scenario(
+    "Worker: full recompute of the tenant's exception cases", call=_full_recompute, worker=True
+)(lambda tenant: "governance.ripple_full (every cause, every ripple)")
