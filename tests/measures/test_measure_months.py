@@ -395,3 +395,17 @@ def test_a_scenario_through_every_writer_keeps_the_table_current(personas):
         beside.program_id,
         Decimal("400.00"),
     )
+
+
+def test_the_bench_seeds_leave_the_table_current():
+    """The bench tenant (series written by SQL) and its validation queue (verdicts by SQL)."""
+    from governance.models import Organization
+    from reporting.demo.bench import bench_organization_seed
+    from reporting.demo.bench_queue import bench_validation_queue_seed
+
+    result = bench_organization_seed(slug="bench-months", measures=60)
+    org = Organization.objects.get(pk=result.organization.pk)
+    assert MeasureMonth.objects.for_org(org).exists()
+    assert_current(org)
+    bench_validation_queue_seed(org, result.admin)
+    assert_current(org)
