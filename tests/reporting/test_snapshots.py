@@ -374,3 +374,19 @@ def test_schedule_sync_registers_the_snapshot_beats():
     at = close.crontab
     assert (at.minute, at.hour, at.day_of_week, at.day_of_month) == ("0", "4", "*", "1")
     assert PeriodicTask.objects.filter(task__startswith="reporting.snapshots").count() == 2
+
+
+@pytest.mark.parametrize("count", [5, 40])
+def test_the_comparisons_keep_their_query_count(personas, count, django_assert_max_num_queries):
+    org = personas.org
+    seeded(org, count)
+    snapshot = snapshot_take(organization=org, kind="manual", period=TODAY)
+    lead = UserFactory()
+    MembershipFactory(organization=org, user=lead, role="")
+    assign_role(lead, Role.LEAD, Measure.objects.for_org(org).first().program)
+    for user in (personas.admin, lead):
+        scope = Scope(org, user)
+        with django_assert_max_num_queries(4):
+            assert snapshot_compare(scope, snapshot)
+        with django_assert_max_num_queries(8):
+            assert stage_movements(scope, snapshot)
