@@ -161,13 +161,21 @@ def scope_paths(model: type[Model]) -> tuple[dict[str, str], str | None]:
     """How rows of ``model`` reach the hierarchy: ``({level: id path}, owner id path)``.
 
     A hierarchy node stores its ancestors' keys; a row that belongs to a node (a milestone of a
-    measure, say) names that node's field in ``ACCESS_VIA`` and inherits its paths. Rows of
-    neither kind (functions, forums, members) are organization-wide.
+    measure, say) names that node's field in ``ACCESS_VIA`` and inherits its paths. A row that
+    copies its node's ancestor keys itself (a read model such as the measures' monthly figures)
+    names the node's level in ``ACCESS_KEYS`` and is filtered without a join; its owner path is
+    ``ACCESS_OWNER`` if it copies the owner too, else the node's. Rows of none of these kinds
+    (functions, forums, members) are organization-wide.
     """
     if issubclass(model, HierarchyNode):
         paths = {level: f"{level}_id" for level in model.ancestor_levels()}
         paths[model.LEVEL] = "pk"
         return paths, "owner_id"
+    carried = getattr(model, "ACCESS_KEYS", None)
+    if carried is not None:
+        levels = (*model_for_level(carried).ancestor_levels(), carried)
+        owner = getattr(model, "ACCESS_OWNER", None) or f"{carried}__owner_id"
+        return {level: f"{level}_id" for level in levels}, owner
     via = getattr(model, "ACCESS_VIA", None)
     if via is None:
         return {}, None
@@ -230,13 +238,29 @@ def restrict(
             if level in paths
         ]
         if rule.owner_may and owner_path:
-            terms.append(Q(**{owner_path: grants.user_id}))
+            terms.append(_owner_term(queryset.model, owner_path, grants))
         if not terms:
             return queryset.none()
         queryset = queryset.filter(reduce(operator.or_, terms))
     if rule.never_own and owner_path:
-        queryset = queryset.exclude(**{owner_path: grants.user_id})
+        queryset = queryset.exclude(_owner_term(queryset.model, owner_path, grants))
     return queryset
+
+
+def _owner_term(model: type[Model], owner_path: str, grants: Grants) -> Q:
+    """Rows owned by the user. A row carrying its node's keys (``ACCESS_KEYS``) reaches the
+    owner through a subquery on the node's owner index rather than a join, so that a read
+    model stays one table scan however many rows it holds."""
+    carried = getattr(model, "ACCESS_KEYS", None)
+    via, _, rest = owner_path.partition("__")
+    if carried is None or via != carried or not rest:
+        return Q(**{owner_path: grants.user_id})
+    node_model = model._meta.get_field(via).related_model
+    assert isinstance(node_model, type)
+    owned = node_model.objects.filter(  # type: ignore[attr-defined]
+        organization_id=grants.organization_id, **{rest: grants.user_id}
+    ).values("pk")
+    return Q(**{f"{via}_id__in": owned})
 
 
 def _node_keys(obj: Model) -> tuple[dict[str, int | None], int | None]:
@@ -245,6 +269,12 @@ def _node_keys(obj: Model) -> tuple[dict[str, int | None], int | None]:
         keys = {level: getattr(obj, f"{level}_id") for level in obj.ancestor_levels()}
         keys[obj.LEVEL] = obj.pk
         return keys, obj.owner_id  # type: ignore[attr-defined]
+    carried = getattr(obj, "ACCESS_KEYS", None)
+    if carried is not None:
+        levels = (*model_for_level(carried).ancestor_levels(), carried)
+        keys = {level: getattr(obj, f"{level}_id") for level in levels}
+        owner = getattr(obj, "ACCESS_OWNER", None)
+        return keys, getattr(obj, owner) if owner else getattr(obj, carried).owner_id
     via = getattr(obj, "ACCESS_VIA", None)
     if via is None:
         return {}, None

@@ -12,6 +12,7 @@ class MeasuresConfig(AppConfig):
             capacity,
             dependencies,
             fields,
+            figures,
             financials,
             kpis,
             milestones,

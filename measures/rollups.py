@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 
 from governance.access import restrict
 from governance.models import HierarchyNode, Organization
-from measures.models import DOI_ORDER, DoI, FinancialEntry, Line, Scenario, Validation
+from measures.models import DOI_ORDER, DoI, FinancialEntry, Line, Scenario
+from measures.models.financials import validated_sum
 from measures.services.financials import financial_settings
 
 MEASURES = ("plan", "baseline", "forecast", "actual", "validated", "risk_adjusted")
@@ -103,7 +104,7 @@ def rollup(
         rows.values_list("period", "measure__doi", "line", "scenario")
         .annotate(
             total=Sum("amount"),
-            validated=Sum("validated_amount", filter=Q(validation=Validation.VALIDATED)),
+            validated=validated_sum(),
         )
         .order_by()
     )
@@ -112,7 +113,7 @@ def rollup(
     for period, stage, line, scenario, total, validated in grouped:
         cell = result.cells.setdefault((period, stage, line), _figures())
         cell[scenario] += total
-        if scenario == Scenario.ACTUAL and validated is not None:
+        if validated is not None:
             cell["validated"] += validated
         if scenario == Scenario.FORECAST:
             cell["risk_adjusted"] += (total * weights.get(stage, Decimal(0))).quantize(

@@ -26,6 +26,7 @@ from governance.audit import audit_record
 from governance.errors import Conflict
 from measures import gates
 from measures.models import DoI, FinancialEntry, Kpi, Measure, Milestone, Scenario
+from measures.services.figures import measure_months_refresh
 from measures.services.financials import potential_recompute
 from measures.services.stages import label
 
@@ -160,6 +161,11 @@ def change_execute(request: ApprovalRequest, measure: Measure, approvers: list[A
             update_conflicts=True,
             unique_fields=["organization", "measure", "period", "line", "scenario"],
             update_fields=["amount", "updated_at"],
+        )
+        measure_months_refresh(
+            organization_id=organization_id,
+            measure_ids=[measure.pk],
+            periods={entry.period for entry in entries},
         )
     Measure.objects.for_org(organization_id).filter(pk=measure.pk).update(version=F("version") + 1)
     version = version_record(measure, by, change)

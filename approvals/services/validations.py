@@ -26,6 +26,7 @@ from governance.decisions import decision_records
 from governance.errors import ValidationError
 from governance.models import Organization
 from measures.models import FinancialEntry, Measure, Scenario, Validation
+from measures.services.figures import measure_months_refresh
 from measures.services.financials import (
     Verdict,
     actuals_validate,
@@ -115,6 +116,11 @@ def _verdicts_save(organization: Organization, entries: list[FinancialEntry]) ->
             validated_amount=F("amount") if counted is CLAIMED else counted,
             **dict(zip(fields, values, strict=True)),
         )
+    measure_months_refresh(
+        organization_id=organization.pk,
+        measure_ids={entry.measure_id for entry in entries},
+        periods={entry.period for entry in entries},
+    )
 
 
 def _audit_verdicts(

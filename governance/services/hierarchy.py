@@ -45,6 +45,24 @@ def level_rule(level: str) -> Callable[[LevelRule], LevelRule]:
     return register
 
 
+# Rows elsewhere that copy a node's keys or fields (the measures' monthly figures) follow every
+# change of the node in the same transaction: ``hook(node, event)`` with event ``"created"``,
+# ``"updated"``, ``"moved"``, ``"archived"`` or ``"restored"``. Registered by the owning app.
+NodeHook = Callable[[HierarchyNode, str], None]
+NODE_HOOKS: list[NodeHook] = []
+
+
+def on_node_change(hook: NodeHook) -> NodeHook:
+    """Register ``hook`` to run after every change of a node, inside the change's transaction."""
+    NODE_HOOKS.append(hook)
+    return hook
+
+
+def _node_changed(node: HierarchyNode, event: str) -> None:
+    for hook in NODE_HOOKS:
+        hook(node, event)
+
+
 def user_fields(model: type[HierarchyNode]) -> tuple[str, ...]:
     """The fields of ``model`` a caller sets to a person: each must be a member."""
     extra = tuple(
@@ -183,6 +201,7 @@ def node_create(
         audit_record(
             actor=by, action=f"{model.LEVEL}.created", obj=node, changes=field_changes({}, values)
         )
+        _node_changed(node, "created")
     return node
 
 
@@ -234,6 +253,7 @@ def node_update(*, node: Node, by: Any, expected_version: int | None = None, **v
         node.version += 1
         node.save()
         audit_record(actor=by, action=f"{model.LEVEL}.updated", obj=node, changes=changes)
+        _node_changed(node, "updated")
         _ripple_if_measure(node)
     return node
 
@@ -276,6 +296,7 @@ def node_move(
                 descendant.objects.for_org(node.organization_id).filter(
                     **{f"{model.LEVEL}_id": node.pk}
                 ).update(**keys)
+        _node_changed(node, "moved")
         # Where it landed must be a place the mover may manage, judged on the new keys.
         require(by, "move", node)
         audit_record(
@@ -318,6 +339,7 @@ def node_archive(*, node: Node, by: Any) -> Node:
         node.version += 1
         node.save()
         audit_record(actor=by, action=f"{node.LEVEL}.archived", obj=node)
+        _node_changed(node, "archived")
         _ripple_if_measure(node)
     return node
 
@@ -339,5 +361,6 @@ def node_restore(*, node: Node, by: Any) -> Node:
         node.version += 1
         node.save()
         audit_record(actor=by, action=f"{node.LEVEL}.restored", obj=node)
+        _node_changed(node, "restored")
         _ripple_if_measure(node)
     return node

@@ -1,6 +1,7 @@
 """The measures app's models, one module per concern; everything is importable from here."""
 
 from measures.models.capacity import MONTH_HOURS, Availability, CapacityPerson, Effort
+from measures.models.figures import FIGURES, MeasureMonth
 from measures.models.financials import (
     FinancialEntry,
     FinancialSettings,
@@ -39,6 +40,7 @@ __all__ = [
     "ACTIVE_RISK",
     "DEFAULT_CATEGORIES",
     "DOI_ORDER",
+    "FIGURES",
     "MONTH_HOURS",
     "Availability",
     "CapacityPerson",
@@ -58,6 +60,7 @@ __all__ = [
     "MeasureCategory",
     "MeasureDependency",
     "MeasureGroupPermission",
+    "MeasureMonth",
     "MeasurePackage",
     "MeasurePackageGroupPermission",
     "MeasurePackageUserPermission",

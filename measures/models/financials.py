@@ -9,6 +9,7 @@ rewrite its series (measured in the benchmarks: the join costs little against th
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -40,6 +41,17 @@ class PotentialStatus(models.TextChoices):
     ON_TRACK = "on_track", "On track"
     AT_RISK = "at_risk", "At risk"
     OFF_TRACK = "off_track", "Off track"
+
+
+# What counts as validated: the validated amount of actuals a controller validated (as claimed
+# or in part). The one statement of the rule; the roll-ups and the monthly figures both sum it.
+VALIDATED_ACTUALS = models.Q(scenario=Scenario.ACTUAL, validation=Validation.VALIDATED)
+
+
+def validated_sum(where: models.Q | None = None, **options: Any) -> models.Sum:
+    """The sum of validated amounts (``VALIDATED_ACTUALS``), of the rows ``where`` selects."""
+    rule = VALIDATED_ACTUALS if where is None else VALIDATED_ACTUALS & where
+    return models.Sum("validated_amount", filter=rule, **options)
 
 
 class FinancialEntry(TenantModel):

@@ -39,6 +39,7 @@ from measures.models import (
     Scenario,
     Validation,
 )
+from measures.services.figures import measure_months_refresh
 
 # Beyond this (in either direction) an amount is a typo, not a business case.
 AMOUNT_LIMIT = Decimal(10) ** 12
@@ -244,6 +245,11 @@ def financials_upsert(*, measure: Measure, rows: Sequence[dict[str, Any]], by: A
         if not changed:
             return 0
         _upsert(organization.pk, [_entry(organization.pk, measure.pk, cell) for cell in changed])
+        measure_months_refresh(
+            organization_id=organization.pk,
+            measure_ids=[measure.pk],
+            periods={cell.period for cell in changed},
+        )
         # The series is part of the measure: its version (the API's ETag) moves with it.
         Measure.objects.for_org(organization).filter(pk=measure.pk).update(version=F("version") + 1)
         audit_record(
@@ -334,6 +340,11 @@ def financials_bulk_upsert(
             for cell in measure_cells
         ]
         _upsert(organization.pk, entries)
+        measure_months_refresh(
+            organization_id=organization.pk,
+            measure_ids=list(changed),
+            periods={entry.period for entry in entries},
+        )
         Measure.objects.for_org(organization).filter(pk__in=list(changed)).update(
             version=F("version") + 1
         )
@@ -484,6 +495,9 @@ def actuals_validate(
             raise ValidationError({"amount": [problem]})
         changes = verdict_apply(entry, verdict, by=by, at=timezone.now())
         entry.save()
+        measure_months_refresh(
+            organization_id=organization.pk, measure_ids=[measure.pk], periods=[entry.period]
+        )
         decision_record(validation_decided(measure, entry, verdict.decision, by, verdict.reason))
         audit_record(
             actor=by, action=f"measure.actual_{verdict.decision}", obj=measure, changes=changes
@@ -547,6 +561,7 @@ def baseline_freeze(measure: Measure, by: Any) -> None:
             for entry in plan
         ]
     )
+    measure_months_refresh(organization_id=organization_id, measure_ids=[measure.pk])
     audit_record(
         actor=by,
         action="measure.baseline_frozen",

@@ -31,6 +31,7 @@ from governance.webhooks import webhook_emit
 from measures import gates
 from measures.models import DOI_ORDER, DoI, Measure
 from measures.services import gate_fields  # noqa: F401  (registers the field criteria)
+from measures.services.figures import measure_months_stage
 
 # Forward targets no one reaches by asking: an approval performs them.
 APPROVAL_TARGETS: dict[str, str] = {
@@ -114,6 +115,7 @@ def _apply(
     method(*args)
     measure.version += 1
     measure.save()
+    measure_months_stage(measure=measure)
     changes: dict[str, Any] = {"doi": [source, measure.doi]}
     if reason.strip():
         changes["reason"] = reason.strip()

@@ -31,6 +31,7 @@ from governance.rls import tenant_scope
 from governance.services.hierarchy import node_create
 from governance.services.tokens import token_issue
 from measures.models import Measure, MeasurePackage
+from measures.services.figures import measure_months_rebuild
 from reporting.demo.dates import planning_horizon
 from reporting.demo.organization import (
     BUSINESS_UNITS,
@@ -237,6 +238,7 @@ def demo_organization_seed(*, today: dt.date | None = None) -> DemoSeedResult:
             )
             portfolios = _Builder(organization=organization, people=people, today=today).build()
             _forums(organization, people, portfolios)
+            measure_months_rebuild(organization_id=organization.pk)
             token_key = None
             if created:
                 # The key exists only in this run's output: it is stored hashed.

@@ -299,3 +299,36 @@ def test_the_edit_form_offers_financials_only_where_they_are_visible(client, per
     client.force_login(personas.lead)
     page = client.get(f"/o/acme/projects/new/?program={mine.program_id}").content.decode()
     assert 'name="budget"' in page
+
+
+def test_rows_carrying_their_measures_keys_are_restricted_like_their_measures(personas):
+    from measures.models import FinancialEntry, MeasureMonth
+    from measures.services.figures import measure_months_rebuild
+
+    org = personas.org
+    nodes = tree(org)
+    measures = [node for node in nodes.values() if isinstance(node, Measure)]
+    FinancialEntry.objects.bulk_create(
+        FinancialEntry(
+            organization=org,
+            measure=measure,
+            period=measure.created_at.date().replace(day=1),
+            line="benefit",
+            scenario="plan",
+            amount=Decimal("10.00"),
+        )
+        for measure in measures
+    )
+    measure_months_rebuild(organization_id=org.pk)
+    lead, owner = UserFactory(), UserFactory()
+    for user in (lead, owner):
+        MembershipFactory(organization=org, user=user, role=Role.VIEWER)
+    assign_role(lead, Role.LEAD, nodes["pj01"])
+    assign_role(lead, Role.VIEWER, nodes["m100"])
+    Measure.objects.for_org(org).filter(pk=nodes["m111"].pk).update(owner=owner)
+    for user in (lead, owner, personas.admin, personas.viewer, personas.outsider):
+        for action in ("view", "view_financials", "change", "validate"):
+            months = restrict(MeasureMonth.objects.all(), user, action, organization=org)
+            assert set(months.values_list("measure__code", flat=True)) == visible(
+                user, Measure, org, action
+            ), (user, action)

@@ -62,7 +62,7 @@ from governance.rls import sync_row_level_security, tenant_scope
 from governance.services.grants import assign_role
 from governance.services.tokens import token_issue, token_revoke
 from governance.tasks import count_rows
-from measures.models import GateSettings, Measure, MeasureCategory, MeasurePackage
+from measures.models import GateSettings, Measure, MeasureCategory, MeasureMonth, MeasurePackage
 from tests.factories import (
     BusinessUnitFactory,
     FunctionFactory,
@@ -92,6 +92,7 @@ SEEDED = (
     MeasureCategory,
     GateSettings,
     Measure,
+    MeasureMonth,
     ApprovalPolicy,
     ApprovalPolicyStep,
     ApprovalRequest,
@@ -171,6 +172,7 @@ def raw_app_role(role: str) -> Iterator[None]:
 
 def financial_rows_seed(organization: Any, measure: Any) -> None:
     from measures.models import FinancialEntry, FinancialSettings, MeasurePotential
+    from measures.services.figures import measure_months_refresh
 
     month = dt.date.today().replace(day=1)
     FinancialEntry.objects.create(
@@ -191,6 +193,7 @@ def financial_rows_seed(organization: Any, measure: Any) -> None:
         reference_scenario="plan",
     )
     FinancialSettings.objects.create(organization=organization)
+    measure_months_refresh(organization_id=organization.pk, measure_ids=[measure.pk])
 
 
 def kpi_and_capacity_rows_seed(organization: Any, measure: Any) -> None:

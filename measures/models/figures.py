@@ -1,0 +1,109 @@
+"""The dashboards' read model: each measure's figures per month, with the measure's keys copied.
+
+``MeasureMonth`` holds one row per live (not archived) measure and month that has any series
+row: the benefit and cost (one-time plus recurring) of every scenario, and the validated benefit.
+It carries its measure's ancestor keys, stage, function, business unit and legal entity, so a
+dashboard sums it with one grouped query filtered by ``restrict`` without joining the measure.
+
+It is derived data: ``measures.services.figures`` rewrites the (measure, month) rows a write
+touched in the same transaction as the write, and ``measure_months_rebuild`` recomputes a
+whole tenant from ``FinancialEntry`` and ``Measure``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from governance.models import Portfolio, Program, Project, TenantModel
+from measures.models.stages import DoI
+
+# The figures, in the order the refresh writes them.
+FIGURES: tuple[str, ...] = (
+    "benefit_plan",
+    "benefit_baseline",
+    "benefit_forecast",
+    "benefit_actual",
+    "benefit_validated",
+    "cost_plan",
+    "cost_baseline",
+    "cost_forecast",
+    "cost_actual",
+)
+# The measure's fields the rows copy (besides the measure itself).
+MEASURE_KEYS: tuple[str, ...] = (
+    "portfolio",
+    "program",
+    "project",
+    "package",
+    "function",
+    "business_unit",
+    "legal_entity",
+)
+
+
+def _figure() -> models.DecimalField:
+    return models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+
+class MeasureMonth(TenantModel):
+    """A measure's benefit and cost in one month, as the dashboards sum them."""
+
+    # Carries its measure's ancestor keys: ``restrict`` filters the row itself (no join).
+    ACCESS_KEYS = "measure"
+
+    measure = models.ForeignKey("measures.Measure", on_delete=models.CASCADE, related_name="months")
+    period = models.DateField(help_text="First day of the month.")
+    portfolio = models.ForeignKey(
+        Portfolio, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+", db_index=False)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+", db_index=False)
+    package = models.ForeignKey(
+        "measures.MeasurePackage", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    function = models.ForeignKey(
+        "governance.Function", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    business_unit = models.ForeignKey(
+        "governance.BusinessUnit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    legal_entity = models.ForeignKey(
+        "governance.LegalEntity", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    stage = models.CharField(max_length=20, choices=DoI.choices, default=DoI.DEFINED)
+    benefit_plan = _figure()
+    benefit_baseline = _figure()
+    benefit_forecast = _figure()
+    benefit_actual = _figure()
+    benefit_validated = _figure()
+    cost_plan = _figure()
+    cost_baseline = _figure()
+    cost_forecast = _figure()
+    cost_actual = _figure()
+
+    class Meta:
+        ordering = ["period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "measure", "period"], name="measure_month_uniq"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "period"], name="measure_month_org_period_idx"),
+            models.Index(
+                fields=["organization", "program", "period"], name="measure_month_program_idx"
+            ),
+            models.Index(
+                fields=["organization", "portfolio", "period"], name="measure_month_portfolio_idx"
+            ),
+            models.Index(
+                fields=["organization", "project", "period"], name="measure_month_project_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} measure {self.measure_id}"
