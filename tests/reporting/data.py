@@ -140,7 +140,7 @@ def _series(world: World, rng: random.Random) -> None:
         from measures.services.figures import measure_months_rebuild
     except ImportError:
         return
-    measure_months_rebuild(organization=world.org)
+    measure_months_rebuild(organization_id=world.org.pk)
 
 
 def _cases(world: World, rng: random.Random) -> None:

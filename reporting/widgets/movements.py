@@ -1,0 +1,12 @@
+"""Stage movements since the latest snapshot, for the DoI funnel."""
+
+from __future__ import annotations
+
+from reporting.widgets.base import Scope
+
+NO_SNAPSHOT = "No snapshot yet: movements since the last one show after the first snapshot."
+
+
+def movements_since_snapshot(scope: Scope) -> tuple[dict[str, tuple[int, int]], str]:
+    """``({stage: (entered, left)}, note)`` since the organization's latest snapshot."""
+    return {}, NO_SNAPSHOT
