@@ -10,6 +10,8 @@ from django_fsm import RETURN_VALUE, FSMField, transition
 
 from governance.models import HierarchyNode, Portfolio, Program, Project
 from governance.permissions import node_permission_tables
+from measures.models.financials import PotentialStatus
+from measures.models.milestones import ImplementationStatus
 from measures.models.settings import ImpactType, MeasureCategory
 from measures.models.stages import DOI_ORDER, DoI
 
@@ -102,6 +104,14 @@ class Measure(HierarchyNode):
     # Where a measure on hold goes back to when resumed.
     doi_before_hold = models.CharField(max_length=20, choices=DoI.choices, blank=True)
     cancel_reason = models.TextField(blank=True)
+    # The latest Implementation Status report and Potential Status, copied here by the services
+    # that write those rows (measures.services.figures) so that a status matrix reads no history.
+    implementation_status = models.CharField(
+        max_length=20, choices=ImplementationStatus.choices, blank=True, default="", editable=False
+    )
+    potential_status = models.CharField(
+        max_length=10, choices=PotentialStatus.choices, blank=True, default="", editable=False
+    )
     # The start and end dates as frozen on entering Decided (null before).
     baseline_start_date = models.DateField(null=True, blank=True)
     baseline_end_date = models.DateField(null=True, blank=True)

@@ -1,10 +1,15 @@
-"""Keeping the measures' monthly figures (``MeasureMonth``) equal to the series they sum.
+"""Keeping the measures' monthly figures (``MeasureMonth``) equal to the series they sum, and
+each measure's current Implementation and Potential Status copied onto it.
 
 Every write of series rows calls ``measure_months_refresh`` for the (measure, month) pairs it
 wrote, inside its own transaction: one DELETE of those rows and one INSERT … SELECT from a
 grouped query over ``FinancialEntry`` joined to ``Measure``, whatever the number of measures
 (on PostgreSQL and SQLite alike). A change of a measure's stage, keys, function, business unit
 or legal entity is an UPDATE of its rows; archiving drops them, restoring computes them again.
+
+The current statuses (the latest ``StatusReport`` and the latest ``MeasurePotential`` by
+period) are copied to ``Measure.implementation_status`` / ``potential_status`` by one UPDATE
+with a subquery whenever those rows are written.
 """
 
 from __future__ import annotations
@@ -15,11 +20,21 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connections, models, router, transaction
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from governance.models import HierarchyNode
 from governance.services.hierarchy import on_node_change
-from measures.models import FIGURES, FinancialEntry, Line, Measure, MeasureMonth, Scenario
+from measures.models import (
+    FIGURES,
+    FinancialEntry,
+    Line,
+    Measure,
+    MeasureMonth,
+    MeasurePotential,
+    Scenario,
+    StatusReport,
+)
 from measures.models.figures import MEASURE_KEYS
 from measures.models.financials import validated_sum
 
@@ -166,3 +181,50 @@ def measure_months_follow(node: HierarchyNode, event: str) -> None:
             **({"pk": node.pk} if isinstance(node, Measure) else {f"{level}_id": node.pk})
         )
         measure_months_refresh(organization_id=org_id, measure_ids=below.values("pk"))
+
+
+def _latest_status(model: type[models.Model]) -> Coalesce:
+    """The ``status`` of the measure's row with the latest period, or blank."""
+    latest = (
+        model._default_manager.filter(
+            organization_id=OuterRef("organization_id"), measure_id=OuterRef("pk")
+        )
+        .order_by("-period")
+        .values("status")[:1]
+    )
+    return Coalesce(Subquery(latest), Value(""))
+
+
+def measure_statuses_write(
+    *,
+    measure_model: type[models.Model],
+    report_model: type[models.Model] | None,
+    potential_model: type[models.Model] | None,
+    measures: models.QuerySet[Any],
+) -> None:
+    """Copy the latest report's and potential's status onto ``measures`` (one UPDATE); a model
+    given as None is left as it is. Takes the models so that a migration can run it."""
+    values: dict[str, Any] = {}
+    if report_model is not None:
+        values["implementation_status"] = _latest_status(report_model)
+    if potential_model is not None:
+        values["potential_status"] = _latest_status(potential_model)
+    if values:
+        measures.update(**values)
+
+
+def measure_statuses_refresh(
+    *,
+    organization_id: int,
+    measure_ids: MeasureIds,
+    implementation: bool = True,
+    potential: bool = True,
+) -> None:
+    """Copy the current Implementation and/or Potential Status onto the measures."""
+    ids = measure_ids if isinstance(measure_ids, models.QuerySet) else list(measure_ids)
+    measure_statuses_write(
+        measure_model=Measure,
+        report_model=StatusReport if implementation else None,
+        potential_model=MeasurePotential if potential else None,
+        measures=Measure.objects.for_org(organization_id).filter(pk__in=ids),
+    )

@@ -39,7 +39,7 @@ from measures.models import (
     Scenario,
     Validation,
 )
-from measures.services.figures import measure_months_refresh
+from measures.services.figures import measure_months_refresh, measure_statuses_refresh
 
 # Beyond this (in either direction) an amount is a typo, not a business case.
 AMOUNT_LIMIT = Decimal(10) ** 12
@@ -728,4 +728,5 @@ def potential_recompute(
             )
     MeasurePotential.objects.for_org(org_id).filter(measure_id__in=measure_ids).delete()
     MeasurePotential.objects.bulk_create(rows, batch_size=5_000)
+    measure_statuses_refresh(organization_id=org_id, measure_ids=measure_ids, implementation=False)
     return len(rows)

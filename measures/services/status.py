@@ -32,6 +32,7 @@ from governance.audit import audit_record
 from governance.errors import ValidationError
 from governance.ripple.outbox import ripple_mark
 from measures.models import ImplementationStatus, Measure, Milestone, StatusReport
+from measures.services.figures import measure_statuses_refresh
 from measures.services.financials import parse_period
 from measures.tabs import tab
 
@@ -132,6 +133,9 @@ def status_report_submit(
         report.reported_by = by if getattr(by, "pk", None) else None
         report.reported_at = now
         report.save()
+        measure_statuses_refresh(
+            organization_id=measure.organization_id, measure_ids=[measure.pk], potential=False
+        )
         audit_record(
             actor=by,
             action="measure.status_reported" if before is None else "measure.status_re_reported",
