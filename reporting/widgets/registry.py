@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from measures.models import Measure
 from reporting.widgets.approvals import approvals_by_age
 from reporting.widgets.base import Scope, Table
 from reporting.widgets.capacity import capacity_by_function
@@ -17,11 +16,6 @@ from reporting.widgets.exceptions import exceptions_by_age, exceptions_by_forum,
 from reporting.widgets.series import budget_variance, plan_vs_actual
 from reporting.widgets.status import status_matrix
 from reporting.widgets.value import doi_funnel, value_bridge
-
-# The status matrix reads the measures' current statuses, kept on the measure.
-HAS_STATUSES = {"implementation_status", "potential_status"} <= {
-    field.name for field in Measure._meta.get_fields()
-}
 
 
 @dataclass(frozen=True)
@@ -39,7 +33,7 @@ WIDGETS: dict[str, Widget] = {
         Widget("value_bridge", "Value bridge", value_bridge, True),
         Widget("doi_funnel", "DoI funnel", doi_funnel, True),
         Widget("plan_vs_actual", "Plan vs baseline vs forecast vs actual", plan_vs_actual, True),
-        *([Widget("status_matrix", "Status matrix", status_matrix, False)] if HAS_STATUSES else []),
+        Widget("status_matrix", "Status matrix", status_matrix, False),
         Widget("exceptions_by_age", "Open exceptions by age", exceptions_by_age, True),
         Widget("exceptions_by_forum", "Open exceptions by forum", exceptions_by_forum, True),
         Widget("approvals_by_age", "Approvals pending by age", approvals_by_age, True),

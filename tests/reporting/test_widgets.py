@@ -179,3 +179,25 @@ def test_widget_csv_has_a_header_of_labels_and_a_line_per_row(personas, world):
     lines = table.csv().strip().splitlines()
     assert lines[0] == "Open for,Open cases,Value at risk"
     assert len(lines) == 1 + len(AGE_BUCKETS)
+
+
+def test_status_matrix_counts_both_statuses_per_program_and_function(personas, world, lead):
+    from reporting.widgets.status import status_matrix
+
+    for user, visible in ((personas.executive, everyone(world)), (lead, of_program(world, 0))):
+        for filters in filter_sets(world):
+            table = status_matrix(Scope(personas.org, user, filters))
+            expected = brute.status_matrix(personas.org, filters, visible)
+            got = {
+                (
+                    int(query["program"]),
+                    None if query["function"] == "none" else int(query["function"]),
+                ): {
+                    key: value
+                    for key, value in row.items()
+                    if key not in ("program", "function") and value
+                }
+                for row, query in zip(table.rows, table.drill, strict=True)
+            }
+            assert got == {key: dict(counts) for key, counts in expected.items()}, filters
+    assert not status_matrix(Scope(personas.org, personas.viewer, Filters())).has_money
