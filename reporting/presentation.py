@@ -89,6 +89,8 @@ def show(table: Table, *, org_slug: str, csv_url: str) -> ShownTable:
                     "label": keys[series].label,
                     "data": [chart_value(row.get(series)) for row in table.rows],
                     "colour": COLOURS[index % len(COLOURS)],
+                    # Counts and amounts drawn together get an axis each.
+                    "money": keys[series].kind == "money",
                 }
                 for index, series in enumerate(table.chart.series)
             ],

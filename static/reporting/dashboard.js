@@ -3,15 +3,21 @@
 (function () {
   var charts = [];
 
-  function options(kind) {
+  function options(kind, twoAxes) {
     var horizontal = kind === "horizontal_bar" || kind === "funnel";
     var stacked = kind === "stacked_bar";
+    var scales = { x: { stacked: stacked }, y: { stacked: stacked } };
+    if (twoAxes) {
+      // Amounts on their own axis, opposite the counts.
+      scales[horizontal ? "x1" : "y1"] = { position: horizontal ? "top" : "right",
+                                           grid: { drawOnChartArea: false } };
+    }
     return {
       responsive: true,
       animation: false,
       indexAxis: horizontal ? "y" : "x",
       plugins: { legend: { position: "bottom" } },
-      scales: { x: { stacked: stacked }, y: { stacked: stacked } }
+      scales: scales
     };
   }
 
@@ -24,13 +30,18 @@
       if (!source) { return; }
       var data = JSON.parse(source.textContent);
       var line = data.kind === "line";
+      var horizontal = data.kind === "horizontal_bar" || data.kind === "funnel";
+      var money = data.datasets.filter(function (set) { return set.money; }).length;
+      var twoAxes = money > 0 && money < data.datasets.length;
       var datasets = data.datasets.map(function (set) {
-        return { label: set.label, data: set.data, borderColor: set.colour,
-                 backgroundColor: set.colour, tension: 0.2, fill: false };
+        var dataset = { label: set.label, data: set.data, borderColor: set.colour,
+                        backgroundColor: set.colour, tension: 0.2, fill: false };
+        if (twoAxes && set.money) { dataset[horizontal ? "xAxisID" : "yAxisID"] = horizontal ? "x1" : "y1"; }
+        return dataset;
       });
       charts.push(new Chart(canvas, { type: line ? "line" : "bar",
                                       data: { labels: data.labels, datasets: datasets },
-                                      options: options(data.kind) }));
+                                      options: options(data.kind, twoAxes) }));
     });
   }
 
