@@ -19,8 +19,8 @@ from governance.models import HierarchyNode, Portfolio, Program, Project
 from governance.views.base import OrgMixin
 from reporting.filters import FilterForm, parse_dashboard_filters
 from reporting.presentation import show
-from reporting.widgets.base import Scope
-from reporting.widgets.registry import WIDGETS, compute_all
+from reporting.widgets.base import Scope, Table
+from reporting.widgets.registry import PERSONAL_WIDGETS, WIDGETS, Widget, compute_all
 
 LEVEL_MODELS: dict[str, type[HierarchyNode]] = {
     "portfolio": Portfolio,
@@ -61,6 +61,16 @@ class DashboardMixin(OrgMixin):
         )
         return f"{base}-{page}" if page else base
 
+    def widgets(self) -> dict[str, Widget]:
+        if self.level == "mine":
+            return {**PERSONAL_WIDGETS, **WIDGETS}
+        return WIDGETS
+
+    def tables(self, scope: Scope) -> list[Table]:
+        if self.level == "mine":
+            return [item.compute(scope) for item in PERSONAL_WIDGETS.values()] + compute_all(scope)
+        return compute_all(scope)
+
     def page_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"org_slug": self.organization.slug}
         if self.level in LEVEL_MODELS:
@@ -81,7 +91,7 @@ class DashboardView(DashboardMixin, View):
                 )
                 + (f"?{query}" if query else ""),
             )
-            for table in compute_all(scope)
+            for table in self.tables(scope)
         ]
         first, last = scope.months
         context = {
@@ -115,7 +125,7 @@ class WidgetCsvView(DashboardMixin, View):
     """One widget's table as CSV, for the same filters as the page."""
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        item = WIDGETS.get(self.kwargs["key"])
+        item = self.widgets().get(self.kwargs["key"])
         if item is None:
             raise Http404("No such widget.")
         _, _, scope = self.scope_and_form()

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from approvals.models import ApprovalRequest, RequestState
-from approvals.selectors import requests_visible
+from approvals.selectors import requests_awaiting, requests_visible
 from governance.access import restrict
 from reporting.widgets.ages import AGE_BUCKETS, age_bucket
 from reporting.widgets.base import Chart, Column, Scope, Table
@@ -67,4 +67,34 @@ def approvals_by_age(scope: Scope) -> Table:
             for bucket in AGE_BUCKETS
         ],
         currency=scope.organization.currency,
+    )
+
+
+def approvals_awaiting_me(scope: Scope) -> Table:
+    """Requests waiting for the user's own decision, by how long they have waited: the approvals
+    part of "my work" (not narrowed to the user's own measures)."""
+    now = timezone.now()
+    lookups = {
+        f"measure__{key}": value
+        for key, value in scope.filters.measure_lookups().items()
+        if key != "owner_id"
+    }
+    grouped = dict(
+        requests_awaiting(scope.user, scope.organization)
+        .filter(**lookups)
+        .annotate(bucket=age_bucket("created_at", now))
+        .values_list("bucket")
+        .annotate(count=Count("pk"))
+        .order_by()
+        .values_list("bucket", "count")
+    )
+    return Table(
+        key="approvals_awaiting_me",
+        title="Approvals awaiting my decision",
+        columns=[Column("age", "Waiting for"), Column("count", "Requests", "count")],
+        rows=[{"age": bucket.label, "count": grouped.get(bucket.key, 0)} for bucket in AGE_BUCKETS],
+        chart=Chart("bar", "age", ("count",)),
+        note="Open them from the approvals inbox.",
+        drill=[{} for _ in AGE_BUCKETS],
+        drill_to="approvals-inbox",
     )

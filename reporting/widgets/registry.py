@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reporting.widgets.approvals import approvals_by_age
+from reporting.widgets.approvals import approvals_awaiting_me, approvals_by_age
 from reporting.widgets.base import Scope, Table
 from reporting.widgets.capacity import capacity_by_function
 from reporting.widgets.exceptions import exceptions_by_age, exceptions_by_forum, top_slips
@@ -43,6 +43,14 @@ WIDGETS: dict[str, Widget] = {
         Widget("budget_variance", "Budget variance by program", budget_variance, True),
         Widget("top_slips", "Top slips since the last report", top_slips, True),
     )
+}
+
+
+# Shown on "my work" only, first: what waits for the user, whoever owns the measure.
+PERSONAL_WIDGETS: dict[str, Widget] = {
+    "approvals_awaiting_me": Widget(
+        "approvals_awaiting_me", "Approvals awaiting my decision", approvals_awaiting_me, False
+    ),
 }
 
 

@@ -165,3 +165,28 @@ def test_query_count_of_every_dashboard_page_is_constant(
 # Session, membership and grants, the navigation, the filters' choices (six) and every widget's
 # grouped queries: fixed, whatever the number of measures.
 QUERY_BUDGET = 40
+
+
+def test_my_work_shows_what_awaits_me_and_my_own_measures_only(client, personas, world):
+    owner = world.measures[0].owner or world.measures[1].owner
+    MembershipFactory(organization=personas.org, user=owner, role=Role.VIEWER)
+    client.force_login(owner)
+    response = client.get(reverse("my-dashboard", kwargs={"org_slug": personas.org.slug}))
+    assert response.status_code == 200
+    tables = {shown.table.key: shown.table for shown in response.context["tables"]}
+    assert "approvals_awaiting_me" in tables
+    mine = sum(1 for m in world.measures if m.owner_id == owner.pk and m.archived_at is None)
+    funnel = tables["doi_funnel"]
+    assert sum(row["measures"] for row in funnel.rows) == mine
+    url = reverse(
+        "my-dashboard-widget",
+        kwargs={"org_slug": personas.org.slug, "key": "approvals_awaiting_me"},
+    )
+    assert client.get(url).status_code == 200
+
+
+def test_an_empty_organization_renders_every_widget(client, personas):
+    client.force_login(personas.admin)
+    response = client.get(reverse("dashboard", kwargs={"org_slug": personas.org.slug}))
+    assert response.status_code == 200
+    assert "Nothing to show for these filters." in response.content.decode()
