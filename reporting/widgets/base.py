@@ -98,12 +98,15 @@ class Scope:
 
     @cached_property
     def may_view_financials(self) -> bool:
-        """Whether the user holds the financial permission anywhere in the organization: if
-        not, widgets leave their money columns out (counts only). Read from the grants the
-        request already loaded, so no query."""
+        """Whether the user holds the financial permission anywhere in the organization (or
+        looks at their own measures only): if not, widgets leave their money columns out
+        (counts only). Read from the grants the request already loaded, so no query."""
         grants = grants_of(self.user, self.organization)
-        permission = ACTIONS["view_financials"].permission
-        return grants.membership is not None and bool(grants.sources.get(permission))
+        if grants.membership is None:
+            return False
+        if self.filters.owner is not None and self.filters.owner == grants.user_id:
+            return True  # an owner sees the financials of their own measures
+        return bool(grants.sources.get(ACTIONS["view_financials"].permission))
 
     @cached_property
     def months(self) -> tuple[dt.date, dt.date]:

@@ -166,3 +166,18 @@ def test_a_viewer_sees_stage_counts_but_no_money(personas, world):
         counts.get(stage, 0) for stage in FUNNEL_STAGES
     ]
     assert budget_variance(scope).rows == []
+
+
+def test_an_owner_without_financial_grants_sees_the_money_of_their_own_measures(personas, world):
+    owner = next(m.owner for m in world.measures if m.owner is not None)
+    MembershipFactory(organization=personas.org, user=owner, role=Role.VIEWER)
+    mine = {m.pk for m in world.measures if m.owner_id == owner.pk}
+    assert not Scope(personas.org, owner, Filters()).may_view_financials
+    scope = Scope(personas.org, owner, Filters(owner=owner.pk))
+    assert scope.may_view_financials
+    sums = brute.benefit_by_stage(personas.org, Filters(owner=owner.pk), mine, scope.months)
+    table = value_bridge(scope)
+    assert [row["plan"] for row in table.rows[1:]] == [
+        row["plan"]
+        for row in expected_bridge(sums, stage_counts(world, Filters(owner=owner.pk), mine))
+    ]
