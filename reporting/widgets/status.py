@@ -63,6 +63,8 @@ def status_matrix(scope: Scope) -> Table:
             "function": group["function__name"] or NO_FUNCTION,
         }
         row.update({column.key: group[column.key] for column in columns[2:]})
+        # The chart's category: program and function together (not a column of the table).
+        row["cell"] = f"{group['program__code']} / {row['function']}"
         rows.append(row)
         drill.append(
             {
@@ -77,8 +79,8 @@ def status_matrix(scope: Scope) -> Table:
         columns=columns,
         rows=rows,
         chart=Chart(
-            "stacked_bar",
-            "program",
+            "bar",
+            "cell",
             (
                 implementation_key(ImplementationStatus.OFF_TRACK),
                 potential_key(PotentialStatus.OFF_TRACK),

@@ -195,7 +195,7 @@ def test_status_matrix_counts_both_statuses_per_program_and_function(personas, w
                 ): {
                     key: value
                     for key, value in row.items()
-                    if key not in ("program", "function") and value
+                    if key not in ("program", "function", "cell") and value
                 }
                 for row, query in zip(table.rows, table.drill, strict=True)
             }
