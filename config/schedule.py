@@ -12,8 +12,11 @@ from django.conf import settings
 class Periodic:
     name: str  # the PeriodicTask's unique name
     task: str  # the registered Celery task
-    every_minutes: int
+    every_minutes: int  # 0 when ``crontab`` says when instead
     description: str
+    # At set times instead of every so often: "minute hour day-of-month month day-of-week",
+    # in UTC (e.g. "0 5 * * 1": Mondays at 05:00).
+    crontab: str = ""
 
 
 def periodic_tasks() -> list[Periodic]:
@@ -56,5 +59,21 @@ def periodic_tasks() -> list[Periodic]:
             task="governance.webhook_sweep",
             every_minutes=1,
             description="Retries of failed webhook deliveries, and any whose message was lost.",
+        ),
+        Periodic(
+            name="snapshots: weekly",
+            task="reporting.snapshots_weekly",
+            every_minutes=0,
+            crontab="0 5 * * 1",
+            description="Every organization's weekly snapshot of its measures (Mondays 05:00 UTC).",
+        ),
+        Periodic(
+            name="snapshots: period close",
+            task="reporting.snapshots_period_close",
+            every_minutes=0,
+            crontab="0 4 1 * *",
+            description=(
+                "Every organization's snapshot of the month just ended (the 1st, 04:00 UTC)."
+            ),
         ),
     ]

@@ -55,6 +55,7 @@ from measures.models import (
     Milestone,
     Risk,
 )
+from reporting.services.snapshots import snapshot_take
 from tests.factories import (
     BusinessUnitFactory,
     FunctionFactory,
@@ -80,6 +81,7 @@ SEGMENTS = {
     "notifications": ("notification", None),
     "webhooks": ("webhook", None),
     "validations": ("entry", None),
+    "snapshots": ("snapshot", None),
 }
 # Body fields that hold an id, and the kind of row they point at.
 REFERENCES = {
@@ -385,6 +387,9 @@ def _populate(tenant: Tenant) -> Tenant:
         events=["measure.stage_changed"],
     )
     tenant.ids["webhook"] = [endpoint.pk]
+    tenant.ids["snapshot"] = [
+        snapshot_take(organization=org, kind="manual", period=dt.date.today()).pk
+    ]
     tenant.ids["delivery"] = [
         WebhookDelivery.objects.create(
             organization=org,

@@ -29,6 +29,7 @@ from governance.models.hierarchy import HierarchyNode
 from governance.services.grants import assign_role
 from governance.services.tokens import token_issue
 from measures.models import FinancialEntry, Kpi
+from reporting.services.snapshots import snapshot_take
 from tests.factories import (
     MeasureFactory,
     MeasurePackageFactory,
@@ -271,6 +272,11 @@ ROUTES: dict[str, Route] = {
     "api:validation-list": Route({"GET": "view"}, api=True),
     "api:validation-bulk-approve": Route({"POST": "view"}, api=True),
     "api:validation-decide": Route({"POST": "validate"}, "entry", True),
+    # Snapshots: every member reads the organization's list; a snapshot's measures are each
+    # filtered by where the measure was then ("snapshot" is a snapshot of the scope's tenant).
+    "api:snapshot-list": Route({"GET": "view"}, api=True),
+    "api:snapshot-detail": Route({"GET": "view"}, "snapshot", True, org_wide=True),
+    "api:snapshot-measure-list": Route({"GET": "view"}, "snapshot", True, org_wide=True),
 }
 # The Django admin is for staff only and is covered as one rule (see test_admin_is_staff_only).
 COVERED_NAMESPACES = ("admin:",)
@@ -668,6 +674,10 @@ def build_world() -> World:
         world.nodes[("policy", scope)] = ApprovalPolicy.objects.for_org(organization).get(  # type: ignore[assignment]
             kind="gate:decided"
         )
+    for scope, organization in (("in", org), ("tenant", globex)):
+        world.nodes[("snapshot", scope)] = snapshot_take(  # type: ignore[assignment]
+            organization=organization, kind="manual", period=dt.date.today()
+        )
     for persona, scope in (("token_read", "read"), ("token_write", "write")):
         _, secret = token_issue(
             user=integrator, organization=org, name=persona, scope=scope, by=integrator
@@ -772,7 +782,7 @@ def cases() -> Iterator[tuple[str, str, str]]:
     for name, route in ROUTES.items():
         scopes = (
             ("in", "tenant")
-            if route.level in ("member", "policy")
+            if route.level in ("member", "policy", "snapshot")
             else ("in", "out", "tenant")
             if route.level
             else ("in",)

@@ -63,6 +63,8 @@ from governance.services.grants import assign_role
 from governance.services.tokens import token_issue, token_revoke
 from governance.tasks import count_rows
 from measures.models import GateSettings, Measure, MeasureCategory, MeasureMonth, MeasurePackage
+from reporting.models import Snapshot, SnapshotMeasure
+from reporting.services.snapshots import snapshot_take
 from tests.factories import (
     BusinessUnitFactory,
     FunctionFactory,
@@ -108,6 +110,8 @@ SEEDED = (
     Notification,
     WebhookEndpoint,
     WebhookDelivery,
+    Snapshot,
+    SnapshotMeasure,
 )
 
 
@@ -350,6 +354,7 @@ def two_tenants(personas: Any) -> Any:
         WebhookDelivery.objects.create(
             organization=organization, endpoint=endpoint, event="measure.stage_changed"
         )
+        snapshot_take(organization=organization, kind="manual", period=dt.date.today())
         # A token, and the audit event of its issue.
         token_issue(user=admin, organization=organization, name="ERP", by=admin)
         # A role grant (group table) and a direct permission (user table) on every kind of node.

@@ -305,10 +305,10 @@ def test_restrict_on_months_is_restrict_on_measures(personas):
     series(org, measures)
     measure_months_rebuild(organization_id=org.pk)
     lead = UserFactory()
-    MembershipFactory(organization=org, user=lead, role=Role.VIEWER)
+    MembershipFactory(organization=org, user=lead, role="")
     assign_role(lead, Role.LEAD, measures[0].program)
     owner = UserFactory()
-    MembershipFactory(organization=org, user=owner, role=Role.VIEWER)
+    MembershipFactory(organization=org, user=owner, role="")
     Measure.objects.for_org(org).filter(pk=measures[1].pk).update(owner=owner)
     for user in (lead, owner, personas.viewer, personas.admin, personas.outsider):
         for action in ("view", "view_financials"):

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from config.schedule import periodic_tasks
 
@@ -26,21 +26,38 @@ class Command(BaseCommand):
         wanted = periodic_tasks()
         with transaction.atomic():
             for periodic in wanted:
-                every, _ = IntervalSchedule.objects.get_or_create(
-                    every=periodic.every_minutes, period=IntervalSchedule.MINUTES
-                )
+                every: IntervalSchedule | None = None
+                at: CrontabSchedule | None = None
+                if periodic.crontab:
+                    minute, hour, day_of_month, month_of_year, day_of_week = (
+                        periodic.crontab.split()
+                    )
+                    at, _ = CrontabSchedule.objects.get_or_create(
+                        minute=minute,
+                        hour=hour,
+                        day_of_month=day_of_month,
+                        month_of_year=month_of_year,
+                        day_of_week=day_of_week,
+                        timezone="UTC",
+                    )
+                    when = f"at {periodic.crontab} UTC"
+                else:
+                    every, _ = IntervalSchedule.objects.get_or_create(
+                        every=periodic.every_minutes, period=IntervalSchedule.MINUTES
+                    )
+                    when = f"every {every.every} min"
                 task, created = PeriodicTask.objects.update_or_create(
                     name=periodic.name,
                     defaults={
                         "task": periodic.task,
                         "interval": every,
-                        "crontab": None,
+                        "crontab": at,
                         "enabled": True,
                         "description": f"{MARK}{periodic.description}",
                     },
                 )
                 verb = "Registered" if created else "Up to date"
-                self.stdout.write(f"{verb}: {task.name} ({task.task}, every {every.every} min)")
+                self.stdout.write(f"{verb}: {task.name} ({task.task}, {when})")
             dropped = (
                 PeriodicTask.objects.filter(description__startswith=MARK, enabled=True)
                 .exclude(name__in=[periodic.name for periodic in wanted])
