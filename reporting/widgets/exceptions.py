@@ -118,11 +118,9 @@ def slips_since(scope: Scope) -> tuple[dt.datetime, str]:
 
 def latest_snapshot_taken(scope: Scope) -> dt.datetime | None:
     """When the organization's latest snapshot was taken (``None`` without one)."""
-    try:
-        from reporting.selectors.snapshots import snapshot_latest
-    except ImportError:  # snapshots not installed in this build
-        return None
-    snapshot = snapshot_latest(organization=scope.organization)
+    from reporting.selectors.snapshots import snapshot_latest
+
+    snapshot = snapshot_latest(scope.organization)
     if snapshot is None:
         return None
     return getattr(snapshot, "taken_at", None)

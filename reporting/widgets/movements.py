@@ -9,4 +9,12 @@ NO_SNAPSHOT = "No snapshot yet: movements since the last one show after the firs
 
 def movements_since_snapshot(scope: Scope) -> tuple[dict[str, tuple[int, int]], str]:
     """``({stage: (entered, left)}, note)`` since the organization's latest snapshot."""
-    return {}, NO_SNAPSHOT
+    from reporting.selectors.snapshots import snapshot_latest, stage_movements
+
+    snapshot = snapshot_latest(scope.organization)
+    if snapshot is None:
+        return {}, NO_SNAPSHOT
+    moves = {move.stage: (move.entered, move.left) for move in stage_movements(scope, snapshot)}
+    return moves, (
+        f"Entered and left: measures that moved since the snapshot of {snapshot.period:%Y-%m-%d}."
+    )
