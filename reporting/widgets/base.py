@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from typing import Any, Literal
@@ -91,6 +92,14 @@ class Scope:
     def live_measures(self, action: Action = "view") -> QuerySet[Measure]:
         """``measures(action)`` without the archived ones: what dashboards count."""
         return self.measures(action).filter(archived_at__isnull=True)
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per scope: widgets that read the same grouped figures (the
+        stage counts, the latest snapshot) share them within a page."""
+        memo: dict[str, Any] = self.__dict__.setdefault("_memo", {})
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
 
     @cached_property
     def today(self) -> dt.date:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
@@ -14,6 +14,9 @@ from governance.models import CaseState, ExceptionCase
 from governance.ripple.selectors import cases_visible
 from reporting.widgets.ages import AGE_BUCKETS, age_bucket
 from reporting.widgets.base import Chart, Column, Scope, Table
+
+if TYPE_CHECKING:
+    from reporting.models import Snapshot
 
 ZERO = Decimal("0.00")
 TOP_SLIPS = 10
@@ -116,11 +119,16 @@ def slips_since(scope: Scope) -> tuple[dt.datetime, str]:
     )
 
 
-def latest_snapshot_taken(scope: Scope) -> dt.datetime | None:
-    """When the organization's latest snapshot was taken (``None`` without one)."""
+def latest_snapshot(scope: Scope) -> Snapshot | None:
+    """The organization's latest snapshot (read once per scope)."""
     from reporting.selectors.snapshots import snapshot_latest
 
-    snapshot = snapshot_latest(scope.organization)
+    return scope.cached("snapshot", lambda: snapshot_latest(scope.organization))  # type: ignore[no-any-return]
+
+
+def latest_snapshot_taken(scope: Scope) -> dt.datetime | None:
+    """When the organization's latest snapshot was taken (``None`` without one)."""
+    snapshot = latest_snapshot(scope)
     if snapshot is None:
         return None
     return getattr(snapshot, "taken_at", None)

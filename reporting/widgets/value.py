@@ -37,6 +37,10 @@ def reached(stage: str) -> list[str]:
 def stage_figures(scope: Scope) -> dict[str, dict[str, Decimal]]:
     """``{stage: {plan, forecast, actual, validated, risk_adjusted}}`` of the benefit in the
     period (one grouped query; the weights are applied to the few grouped sums)."""
+    return scope.cached("stage_figures", lambda: _stage_figures(scope))  # type: ignore[no-any-return]
+
+
+def _stage_figures(scope: Scope) -> dict[str, dict[str, Decimal]]:
     grouped = (
         months_in_scope(scope)
         .values_list("stage")
@@ -64,6 +68,10 @@ def stage_figures(scope: Scope) -> dict[str, dict[str, Decimal]]:
 
 def stage_counts(scope: Scope) -> dict[str, int]:
     """Live measures in scope per stage (one grouped query)."""
+    return scope.cached("stage_counts", lambda: _stage_counts(scope))  # type: ignore[no-any-return]
+
+
+def _stage_counts(scope: Scope) -> dict[str, int]:
     return dict(scope.live_measures().values_list("doi").annotate(count=Count("pk")).order_by())
 
 
