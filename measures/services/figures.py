@@ -103,7 +103,7 @@ def measure_months_write(
         stale = stale.filter(measure_id__in=measure_ids)
     if periods is not None:
         stale = stale.filter(period__in=periods)
-    stale._raw_delete(stale.db)  # type: ignore[attr-defined]
+    stale.delete()
     grouped = _grouped(
         entry_model, organization_id=organization_id, measure_ids=measure_ids, periods=periods
     )
@@ -175,7 +175,7 @@ def measure_months_follow(node: HierarchyNode, event: str) -> None:
             legal_entity_id=node.legal_entity_id,
         )
     elif event == "archived":
-        rows._raw_delete(rows.db)  # type: ignore[attr-defined]
+        rows.delete()
     elif event == "restored":
         below = Measure.objects.for_org(org_id).filter(
             **({"pk": node.pk} if isinstance(node, Measure) else {f"{level}_id": node.pk})

@@ -19,7 +19,8 @@ from django.db.models import Count
 from governance.models import Organization, Role
 from governance.rls import tenant_scope
 from governance.services.grants import assign_role
-from measures.models import FinancialEntry, MeasurePackage
+from measures.models import FinancialEntry, Measure, MeasurePackage
+from measures.services.figures import measure_months_refresh
 from reporting.demo.organization import Person
 from reporting.demo.people import members_ensure
 
@@ -95,4 +96,9 @@ def bench_validation_queue_seed(organization: Organization, admin: Any) -> Any:
             cursor.execute(BASELINE_SQL, [organization.pk, packages])
             org, size = organization.pk, QUEUE_SIZE
             cursor.execute(SETTLE_SQL, [org, packages, size, size, size, size, admin.pk, org, size])
+        # The verdicts written above change the validated benefit of those packages' measures.
+        measure_months_refresh(
+            organization_id=org,
+            measure_ids=Measure.objects.for_org(org).filter(package_id__in=packages).values("pk"),
+        )
     return type(user).objects.get(pk=user.pk)

@@ -339,3 +339,73 @@ def test_the_refresh_takes_the_same_statements_whatever_the_number(
     written = {month(0), month(1)}
     expected = {key: sums for key, sums in brute_force(personas.org).items() if key[1] in written}
     assert stored(personas.org) == expected
+
+
+def test_a_scenario_through_every_writer_keeps_the_table_current(personas):
+    """Decided by the sponsor (the plan frozen), re-baselined by an approved change request,
+    actuals written, imported, validated, put on hold and moved: after each, the table is the
+    brute-force sum."""
+    from approvals.changes.services import change_request_submit
+    from approvals.services.requests import request_approve
+    from measures.financial_imports import import_financials
+    from measures.imports import read_table
+    from tests.approvals.change_helpers import MONTH, at_decided
+
+    org = personas.org
+    measure = at_decided(personas)
+    assert_current(org)
+    change = change_request_submit(
+        measure=measure,
+        by=personas.owner,
+        changes={"financials": [{"period": MONTH, "line": "benefit", "amount": "1300"}]},
+        rationale="The supplier contract moved.",
+    )
+    request_approve(request=change.request, by=personas.executive, comment="Agreed.")
+    assert_current(org)
+    this_month = dt.date.fromisoformat(f"{MONTH}-01")
+    months = MeasureMonth.objects.for_org(org).filter(measure=measure, period=this_month)
+    assert months.get().benefit_baseline == 1300
+    financials_upsert(
+        measure=measure,
+        by=personas.owner,
+        rows=[{"period": MONTH, "line": "benefit", "scenario": "actual", "amount": "400"}],
+    )
+    sheet = f"measure,period,line,scenario,amount\n{measure.code},{MONTH},benefit,forecast,1250\n"
+    result = import_financials(
+        organization=org,
+        by=personas.admin,
+        rows=read_table("series.csv", sheet.encode()),
+        dry_run=False,
+    )
+    assert result.written, result
+    assert_current(org)
+    actuals_validate(
+        measure=measure, period=MONTH, line="benefit", decision="validate", by=personas.controller
+    )
+    assert_current(org)
+    transition(Measure.objects.for_org(org).get(pk=measure.pk), DoI.ON_HOLD, personas.admin)
+    beside = MeasurePackageFactory(project__program__portfolio__organization=org)
+    node_move(
+        node=Measure.objects.for_org(org).get(pk=measure.pk), new_parent=beside, by=personas.admin
+    )
+    assert_current(org)
+    row = months.get()
+    assert (row.stage, row.program_id, row.benefit_validated) == (
+        DoI.ON_HOLD,
+        beside.program_id,
+        Decimal("400.00"),
+    )
+
+
+def test_the_bench_seeds_leave_the_table_current():
+    """The bench tenant (series written by SQL) and its validation queue (verdicts by SQL)."""
+    from governance.models import Organization
+    from reporting.demo.bench import bench_organization_seed
+    from reporting.demo.bench_queue import bench_validation_queue_seed
+
+    result = bench_organization_seed(slug="bench-months", measures=60)
+    org = Organization.objects.get(pk=result.organization.pk)
+    assert MeasureMonth.objects.for_org(org).exists()
+    assert_current(org)
+    bench_validation_queue_seed(org, result.admin)
+    assert_current(org)

@@ -4,6 +4,7 @@ scoped like their measures, and taken by beat through a live worker."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import time
 from collections import defaultdict
 from decimal import Decimal
@@ -11,7 +12,9 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django_celery_beat.models import PeriodicTask
 
+from config.celery import app
 from governance.models import Role
 from governance.rls import tenant_scope
 from governance.services.grants import assign_role
@@ -24,11 +27,7 @@ from measures.services.stages import transition
 from reporting.models import Snapshot, SnapshotMeasure
 from reporting.selectors.snapshots import snapshot_compare, snapshot_latest, stage_movements
 from reporting.services.snapshots import snapshot_take
-from reporting.tasks import (
-    snapshot_take_task,
-    snapshots_period_close_task,
-    snapshots_weekly_task,
-)
+from reporting.tasks import snapshot_take_task
 from reporting.widgets import Filters, Scope
 from tests.factories import (
     MeasureFactory,
@@ -323,9 +322,15 @@ def test_the_beat_tasks_take_every_organizations_snapshots_through_a_live_worker
     personas = make_personas()
     with tenant_scope(personas.org.pk):
         seeded(personas.org, 3)
-    ids = snapshots_weekly_task.delay().get(timeout=60)
+    # What beat sends: the tasks of the registered periodic entries, by name.
+    call_command("schedule_sync", stdout=io.StringIO())
+    weekly, close = (
+        PeriodicTask.objects.get(name=name).task
+        for name in ("snapshots: weekly", "snapshots: period close")
+    )
+    ids = app.send_task(weekly).get(timeout=60)
     assert set(ids) >= {personas.org.pk, personas.other_org.pk}
-    period_close = snapshots_period_close_task.delay().get(timeout=60)
+    period_close = app.send_task(close).get(timeout=60)
     assert set(period_close) == set(ids)
 
     def taken() -> list[Any]:
@@ -350,3 +355,38 @@ def test_the_beat_tasks_take_every_organizations_snapshots_through_a_live_worker
         weekly = Snapshot.objects.for_org(personas.org).get(kind="weekly")
     assert ran == weekly.pk
     assert taken() == [("period_close", month_closed, 3), ("weekly", MONDAY, 3)]
+
+
+def test_schedule_sync_registers_the_snapshot_beats():
+    call_command("schedule_sync", stdout=io.StringIO())
+    call_command("schedule_sync", stdout=io.StringIO())
+    weekly = PeriodicTask.objects.get(task="reporting.snapshots_weekly")
+    close = PeriodicTask.objects.get(task="reporting.snapshots_period_close")
+    assert weekly.interval is None and close.interval is None
+    at = weekly.crontab
+    assert (at.minute, at.hour, at.day_of_week, at.day_of_month, str(at.timezone)) == (
+        "0",
+        "5",
+        "1",
+        "*",
+        "UTC",
+    )
+    at = close.crontab
+    assert (at.minute, at.hour, at.day_of_week, at.day_of_month) == ("0", "4", "*", "1")
+    assert PeriodicTask.objects.filter(task__startswith="reporting.snapshots").count() == 2
+
+
+@pytest.mark.parametrize("count", [5, 40])
+def test_the_comparisons_keep_their_query_count(personas, count, django_assert_max_num_queries):
+    org = personas.org
+    seeded(org, count)
+    snapshot = snapshot_take(organization=org, kind="manual", period=TODAY)
+    lead = UserFactory()
+    MembershipFactory(organization=org, user=lead, role="")
+    assign_role(lead, Role.LEAD, Measure.objects.for_org(org).first().program)
+    for user in (personas.admin, lead):
+        scope = Scope(org, user)
+        with django_assert_max_num_queries(4):
+            assert snapshot_compare(scope, snapshot)
+        with django_assert_max_num_queries(8):
+            assert stage_movements(scope, snapshot)
