@@ -46,6 +46,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", draw);
+  // Back and forward restore the page's HTML from htmx's history: the canvases come back empty.
+  document.addEventListener("htmx:historyRestore", draw);
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.target && event.target.id === "dashboard") { draw(); }
   });

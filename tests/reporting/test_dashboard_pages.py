@@ -195,3 +195,16 @@ def test_an_empty_organization_renders_every_widget(client, personas):
     response = client.get(reverse("dashboard", kwargs={"org_slug": personas.org.slug}))
     assert response.status_code == 200
     assert "Nothing to show for these filters." in response.content.decode()
+
+
+def test_node_pages_and_my_measures_link_to_their_dashboards(client, personas, world):
+    client.force_login(personas.executive)
+    slug = personas.org.slug
+    program = world.programs[0]
+    detail = client.get(reverse("program-detail", kwargs={"org_slug": slug, "pk": program.pk}))
+    assert reverse("program-dashboard", kwargs={"org_slug": slug, "pk": program.pk}) in (
+        detail.content.decode()
+    )
+    mine = client.get(reverse("my-measures", kwargs={"org_slug": slug})).content.decode()
+    assert reverse("my-dashboard", kwargs={"org_slug": slug}) in mine
+    assert f'href="{reverse("dashboard", kwargs={"org_slug": slug})}"' in mine  # navigation
