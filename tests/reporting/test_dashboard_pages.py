@@ -208,3 +208,36 @@ def test_node_pages_and_my_measures_link_to_their_dashboards(client, personas, w
     mine = client.get(reverse("my-measures", kwargs={"org_slug": slug})).content.decode()
     assert reverse("my-dashboard", kwargs={"org_slug": slug}) in mine
     assert f'href="{reverse("dashboard", kwargs={"org_slug": slug})}"' in mine  # navigation
+
+
+def test_a_program_dashboards_filters_compose_with_its_node(client, personas, world):
+    from measures.fiscal import add_months
+    from reporting.widgets.base import Filters, Scope
+    from reporting.widgets.value import value_bridge
+
+    client.force_login(personas.executive)
+    program = world.programs[0]
+    first = add_months(world.first_month, 1)
+    url = reverse("program-dashboard", kwargs={"org_slug": personas.org.slug, "pk": program.pk})
+    response = client.get(
+        url,
+        {
+            "function": world.functions[1].pk,
+            "period_from": f"{first:%Y-%m}",
+            "period_to": f"{add_months(first, 3):%Y-%m}",
+            "program": world.programs[1].pk,  # the page's own node wins
+        },
+    )
+    filters = response.context["form"].filters
+    assert filters == Filters(
+        portfolio=program.portfolio_id,
+        program=program.pk,
+        function=world.functions[1].pk,
+        period_from=first,
+        period_to=add_months(first, 3),
+    )
+    shown = {s.table.key: s.table for s in response.context["tables"]}
+    assert (
+        shown["value_bridge"].rows
+        == value_bridge(Scope(personas.org, personas.executive, filters)).rows
+    )
