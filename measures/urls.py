@@ -7,6 +7,7 @@ from measures.views.financials import ActualValidateView, MeasureFinancialsView
 from measures.views.history import MeasureHistoryView
 from measures.views.imports import FinancialsImportView, MeasureImportView
 from measures.views.kpis import MeasureKpisView
+from measures.views.listing import MeasureListView
 from measures.views.milestones import (
     EvidenceDownloadView,
     MeasureMilestonesView,
@@ -33,10 +34,12 @@ urlpatterns = [
         MeasureDetailView.as_view(model=Measure),
         name="measure-detail",
     ),
+    # The measure list is the node list with the dashboards' drill-down filters.
+    path("measures/", MeasureListView.as_view(model=Measure), name="measure-list"),
     *[
         pattern
         for pattern in node_urlpatterns(Measure)
-        if getattr(pattern, "name", None) != "measure-detail"
+        if getattr(pattern, "name", None) not in ("measure-detail", "measure-list")
     ],
     path(
         "measures/<int:pk>/transition/",

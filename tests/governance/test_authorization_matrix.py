@@ -97,6 +97,17 @@ ROUTES: dict[str, Route] = {
     "org-home": Route({"GET": "view"}),
     "measure-import": Route({"GET": "add", "POST": "add"}, creates="measure"),
     "my-measures": Route({"GET": "view"}),
+    # Dashboards: any member reads the organization's and their own (figures restricted inside);
+    # a node's dashboard is the node's (404 outside the persona's scope).
+    "dashboard": Route({"GET": "view"}),
+    "dashboard-widget": Route({"GET": "view"}),
+    "my-dashboard": Route({"GET": "view"}),
+    "my-dashboard-widget": Route({"GET": "view"}),
+    **{
+        f"{level}-dashboard{page}": Route({"GET": "view"}, level)
+        for level in ("portfolio", "program", "project")
+        for page in ("", "-widget")
+    },
     "api:measure-import": Route({"POST": "add"}, api=True, creates="measure"),
     "token-list": Route({"GET": "view"}),
     "token-create": Route({"GET": "view", "POST": "view"}),
@@ -720,6 +731,8 @@ def url_for(name: str, world: World, scope: str, persona: str) -> str:
         kwargs["pk"] = world.nodes[(route.level, scope)].pk
     if "milestone_id" in pattern_kwargs:
         kwargs["milestone_id"] = world.milestones[scope]
+    if "key" in pattern_kwargs:
+        kwargs["key"] = "exceptions_by_age"  # a dashboard widget's CSV
     if "evidence_id" in pattern_kwargs:
         kwargs["evidence_id"] = world.evidence[scope]
     return reverse(name, kwargs=kwargs) + query
