@@ -54,7 +54,7 @@ def _months(scope: Scope, snapshot: Snapshot, action: Action) -> QuerySet[Any]:
     start = snapshot.fiscal_year_start
     rows = restrict(MeasureMonth.objects.all(), scope.user, action, organization=scope.organization)
     return rows.filter(
-        period__gte=start, period__lt=add_months(start, 12), **scope.filters.measure_lookups()
+        period__gte=start, period__lt=add_months(start, 12), **scope.filters.month_lookups()
     )
 
 

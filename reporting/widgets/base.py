@@ -59,6 +59,14 @@ class Filters:
             if (value := getattr(self, name)) is not None
         }
 
+    def month_lookups(self) -> dict[str, int]:
+        """The filters as lookups on ``MeasureMonth`` rows, which copy the measure's keys but
+        not its owner (that one is reached through the measure)."""
+        lookups = self.measure_lookups()
+        if "owner_id" in lookups:
+            lookups["measure__owner_id"] = lookups.pop("owner_id")
+        return lookups
+
     def as_query(self) -> dict[str, str]:
         """The filters as URL parameters (empty ones left out), for links and bookmarks."""
         query: dict[str, str] = {}

@@ -13,9 +13,7 @@ def months_in_scope(scope: Scope) -> QuerySet[MeasureMonth]:
     """``MeasureMonth`` rows (live measures only, by construction) of the period, within the
     filters, of the measures whose financials the user may see."""
     first, last = scope.months
-    lookups = scope.filters.measure_lookups()
-    if "owner_id" in lookups:  # the rows copy the ancestor keys, not the owner
-        lookups["measure__owner_id"] = lookups.pop("owner_id")
+    lookups = scope.filters.month_lookups()
     return (
         restrict(
             MeasureMonth.objects.all(),

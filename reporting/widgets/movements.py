@@ -5,7 +5,6 @@ from __future__ import annotations
 from reporting.widgets.base import Scope
 
 NO_SNAPSHOT = "No snapshot yet: movements since the last one show after the first snapshot."
-OWN_WORK = "Movements since the snapshot are shown on the organization's and nodes' dashboards."
 
 
 def movements_since_snapshot(scope: Scope) -> tuple[dict[str, tuple[int, int]], str]:
@@ -16,9 +15,6 @@ def movements_since_snapshot(scope: Scope) -> tuple[dict[str, tuple[int, int]], 
     snapshot = latest_snapshot(scope)
     if snapshot is None:
         return {}, NO_SNAPSHOT
-    if scope.filters.owner is not None:
-        # stage_movements sums the measure months, which carry no owner key.
-        return {}, OWN_WORK
     moves = {move.stage: (move.entered, move.left) for move in stage_movements(scope, snapshot)}
     return moves, (
         f"Entered and left: measures that moved since the snapshot of {snapshot.period:%Y-%m-%d}."
