@@ -1,1 +1,21 @@
 """Reporting's own rows: snapshots of the measures, and leadership report definitions and runs."""
+
+from reporting.models.reports import (
+    ReportDefinition,
+    ReportFile,
+    ReportFormat,
+    ReportRecipient,
+    ReportRun,
+    RunState,
+    Trigger,
+)
+
+__all__ = [
+    "ReportDefinition",
+    "ReportFile",
+    "ReportFormat",
+    "ReportRecipient",
+    "ReportRun",
+    "RunState",
+    "Trigger",
+]
