@@ -14,6 +14,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("governance.urls")),
     path("o/<slug:org_slug>/", include("measures.urls")),
     path("o/<slug:org_slug>/", include("approvals.urls")),
+    path("o/<slug:org_slug>/", include("reporting.urls")),
     path("api/v1/", include(("config.api_urls", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

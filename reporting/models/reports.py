@@ -104,7 +104,9 @@ class ReportDefinition(TenantModel):
 class ReportRecipient(TenantModel):
     """A person named in a definition's audience."""
 
-    definition = models.ForeignKey(ReportDefinition, on_delete=models.CASCADE, related_name="+")
+    definition = models.ForeignKey(
+        ReportDefinition, on_delete=models.CASCADE, related_name="audience_rows"
+    )
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
 
     class Meta:

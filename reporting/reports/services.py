@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from celery.schedules import crontab
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -112,17 +113,28 @@ def _clean(organization: Organization, data: DefinitionData) -> tuple[dict, list
         errors["recipients"] = ["Name the audience: people, roles or both."]
     cron = {}
     for name, validator, label in CRON_FIELDS:
-        value = " ".join(str(getattr(data, name) or "").split())
+        value = str(getattr(data, name) or "").strip()
         try:
-            if not value:
+            if not value or any(character.isspace() for character in value):
                 raise DjangoValidationError("empty")
             validator(value)
-        except (DjangoValidationError, ValueError):
+        except (DjangoValidationError, ValueError, IndexError):
             errors[name] = [
                 f"Not a valid {label} for a schedule: use a number, '*', a range (1-5), "
                 "a list (1,3) or a step (*/15)."
             ]
         cron[name] = value
+    if not any(name in errors for name, _, _ in CRON_FIELDS):
+        try:
+            crontab(
+                minute=cron["cron_minute"],
+                hour=cron["cron_hour"],
+                day_of_month=cron["cron_day_of_month"],
+                month_of_year=cron["cron_month_of_year"],
+                day_of_week=cron["cron_day_of_week"],
+            )
+        except Exception:
+            errors["cron_minute"] = ["Celery beat cannot read this schedule."]
     try:
         _, keys = _scope_node(organization, data)
     except ValidationError as error:
@@ -223,7 +235,7 @@ def definition_update(
     with transaction.atomic():
         definition = (
             ReportDefinition.objects.for_org(definition.organization_id)
-            .select_for_update()
+            .select_for_update(of=("self",))
             .select_related("organization", "periodic_task")
             .get(pk=definition.pk)
         )
@@ -258,7 +270,7 @@ def definition_delete(
     with transaction.atomic():
         definition = (
             ReportDefinition.objects.for_org(definition.organization_id)
-            .select_for_update()
+            .select_for_update(of=("self",))
             .select_related("organization")
             .get(pk=definition.pk)
         )
