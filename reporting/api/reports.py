@@ -21,6 +21,7 @@ from governance.access import can
 from governance.api.base import OrgScopedViewSet
 from governance.api.pagination import StablePagination
 from governance.api.versions import IF_MATCH, expected_version, with_etag
+from governance.api.webhooks import NameListField  # item errors as one flat list
 from governance.models import Role
 from reporting.models import ReportDefinition, ReportFile, ReportFormat, ReportRecipient, ReportRun
 from reporting.reports.runs import run_now
@@ -78,16 +79,16 @@ class ReportDefinitionSerializer(serializers.ModelSerializer):
 
 class ReportDefinitionWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
-    sections = serializers.ListField(
+    sections = NameListField(
         child=serializers.ChoiceField(choices=section_choices()), max_length=50
     )
-    formats = serializers.ListField(
+    formats = NameListField(
         child=serializers.ChoiceField(choices=ReportFormat.choices), max_length=3
     )
-    audience_roles = serializers.ListField(
+    audience_roles = NameListField(
         child=serializers.ChoiceField(choices=Role.choices), required=False, max_length=10
     )
-    recipients = serializers.ListField(
+    recipients = NameListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         max_length=MAX_RECIPIENTS,

@@ -164,3 +164,85 @@ def test_a_done_run_is_not_redone(world, django_capture_on_commit_callbacks):
     assert again is None
     assert ReportRun.objects.for_org(world.org).count() == 1
     assert ReportFile.objects.for_org(world.org).count() == 4
+
+
+def test_a_program_scoped_report_holds_only_that_program(world):
+    definition = leadership_definition(world, program=world.program_b.pk)
+    report = report_for(definition=definition, organization=world.org, recipient=world.executive)
+    text = pdf_text(render(report, "pdf")[0])
+    assert money(FORECAST_B) in text and money(FORECAST_A) not in text
+    assert "Program PG-B" in text or "Program Beta" in text
+
+
+def _case(world, measure, value: str, forum=None):
+    from django.utils import timezone
+
+    from governance.models import ExceptionCase
+
+    return ExceptionCase.objects.create(
+        organization=world.org,
+        root=measure,
+        cause="milestone_slip",
+        slip_days=5,
+        value_at_risk=Decimal(value),
+        forum=forum,
+        fingerprint="0" * 64,
+        opened_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+
+
+def _pending_request(world, measure, days_old: int):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from approvals.models import ApprovalRequest
+
+    request = ApprovalRequest.objects.create(
+        organization=world.org,
+        kind="gate:decided",
+        measure=measure,
+        requested_by=world.admin,
+        proposed_change={"doi": ["detailed", "decided"]},
+    )
+    ApprovalRequest.objects.for_org(world.org).filter(pk=request.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=days_old)
+    )
+    return request
+
+
+def test_exceptions_and_approvals_sections_count_only_what_the_recipient_sees(world):
+    from governance.models import DecisionForum
+    from reporting.reports.sections import section_table
+    from reporting.widgets.base import Filters, Scope
+
+    forum = DecisionForum.objects.create(organization=world.org, name="Supply chain SteerCo")
+    _case(world, world.measure_a, "5000.00", forum)
+    _case(world, world.measure_b, "7000.00", forum)
+    _pending_request(world, world.measure_a, days_old=2)
+    _pending_request(world, world.measure_b, days_old=20)
+
+    def table(user, key):
+        return section_table(key, Scope(organization=world.org, user=user, filters=Filters()))
+
+    executive = table(world.executive, "open_exceptions_by_forum")
+    assert executive.rows == [
+        {"forum": "Supply chain SteerCo", "cases": 2, "value_at_risk": Decimal("12000.00")}
+    ]
+    lead = table(world.lead_a, "open_exceptions_by_forum")
+    assert lead.rows == [
+        {"forum": "Supply chain SteerCo", "cases": 1, "value_at_risk": Decimal("5000.00")}
+    ]
+    viewer = table(world.viewer, "open_exceptions_by_forum")
+    assert viewer.rows == [{"forum": "Supply chain SteerCo", "cases": 2}]
+    assert "value_at_risk" not in [column.key for column in viewer.columns]
+    ages = {
+        row["age"]: row["requests"]
+        for row in table(world.executive, "approvals_pending_by_age").rows
+    }
+    assert ages == {"Under 7 days": 1, "7 to 14 days": 0, "15 to 30 days": 1, "Over 30 days": 0}
+    ages = {
+        row["age"]: row["requests"] for row in table(world.lead_a, "approvals_pending_by_age").rows
+    }
+    assert ages == {"Under 7 days": 1, "7 to 14 days": 0, "15 to 30 days": 0, "Over 30 days": 0}
