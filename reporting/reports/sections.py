@@ -23,6 +23,7 @@ from approvals.selectors.requests import requests_visible
 from governance.models import CaseState
 from governance.models.hierarchy import model_for_level
 from governance.ripple.selectors import cases_visible
+from measures.fiscal import add_months, fiscal_year_start
 from measures.models import DOI_ORDER, DoI, Line
 from measures.rollups import rollup
 from reporting.widgets.base import Chart, Column, Scope, Table
@@ -106,12 +107,16 @@ def value_by_stage(scope: Scope) -> Table:
                 .first()
             )
             break
+    # No months chosen: the current fiscal year, as on the dashboards.
+    start = fiscal_year_start(timezone.localdate(), scope.organization.fiscal_year_start_month)
+    period_from = filters.period_from or start
+    period_to = filters.period_to or add_months(start, 11)
     figures = rollup(
         user=scope.user,
         organization=scope.organization,
         node=node,
-        period_from=filters.period_from,
-        period_to=filters.period_to,
+        period_from=period_from,
+        period_to=period_to,
     )
     table.columns += [Column(key, label, "money") for key, label in VALUE_FIGURES]
     for stage in STAGES:
@@ -123,7 +128,7 @@ def value_by_stage(scope: Scope) -> Table:
             {"stage": DoI(stage).label, **{key: benefit[key] for key, _ in VALUE_FIGURES}}
         )
     table.chart = Chart(kind="bar", label="stage", series=("plan", "forecast", "actual"))
-    table.note = f"Benefit, in {figures.currency}."
+    table.note = f"Benefit in {figures.currency}, {period_from:%Y-%m} to {period_to:%Y-%m}."
     return table
 
 

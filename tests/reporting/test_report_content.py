@@ -10,6 +10,7 @@ from io import BytesIO
 import pytest
 from django.core import mail
 
+from governance.models import Notification
 from reporting.models import ReportFile, ReportRun, RunState, Trigger
 from reporting.reports.render import render, report_for
 from reporting.reports.runs import audience_of, report_run
@@ -154,6 +155,23 @@ def test_a_run_stores_and_mails_each_recipient_their_files(
     lead_pdf = next(a for a in attachments if a[0].endswith(".pdf"))
     assert money(FORECAST_B) not in pdf_text(lead_pdf[1])
     assert all(f.emailed_at is not None for f in files)
+    notes = Notification.objects.for_org(world.org).filter(kind="report.ready")
+    assert sorted(notes.values_list("recipient__username", flat=True)) == [
+        "acme-executive",
+        "acme-lead-a",
+    ]
+    assert {note.link for note in notes} == {"/o/acme/reports/"}
+    # The report's e-mail is the message: the notification sends no second one.
+    assert all(note.emailed_at is not None for note in notes) and len(mail.outbox) == 2
+
+
+def test_schedule_sync_leaves_report_schedules_alone(world):
+    from django.core.management import call_command
+    from django_celery_beat.models import PeriodicTask
+
+    definition = leadership_definition(world)
+    call_command("schedule_sync")
+    assert PeriodicTask.objects.get(pk=definition.periodic_task_id).enabled
 
 
 def test_a_done_run_is_not_redone(world, django_capture_on_commit_callbacks):
