@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 
 from governance.models import Notification
-from reporting.models import ReportFile, ReportRun, RunState, Trigger
+from reporting.models import ReportDefinition, ReportFile, ReportRun, RunState, Trigger
 from reporting.reports.render import render, report_for
 from reporting.reports.runs import audience_of, report_run
 from tests.reporting.reports_world import (
@@ -264,3 +264,44 @@ def test_exceptions_and_approvals_sections_count_only_what_the_recipient_sees(wo
         row["age"]: row["requests"] for row in table(world.lead_a, "approvals_pending_by_age").rows
     }
     assert ages == {"Under 7 days": 1, "7 to 14 days": 0, "15 to 30 days": 0, "Over 30 days": 0}
+
+
+def test_a_run_moves_only_along_its_states(world):
+    from django_fsm import TransitionNotAllowed
+
+    definition = leadership_definition(world)
+    run = ReportRun.objects.create(
+        organization=world.org, definition=definition, triggered_by=Trigger.USER
+    )
+    assert run.state == RunState.QUEUED
+    with pytest.raises(TransitionNotAllowed):
+        run.finish()
+    run.start()
+    run.fail()
+    run.start()  # a retry
+    run.finish()
+    assert run.state == RunState.DONE
+    with pytest.raises(AttributeError):
+        run.state = RunState.QUEUED  # protected: only the transitions move it
+
+
+def test_a_failing_render_records_the_reason_and_a_retry_completes_the_run(world):
+    from reporting.reports.runs import ReportFailed
+
+    definition = leadership_definition(world)
+    ReportDefinition.objects.for_org(world.org).filter(pk=definition.pk).update(
+        sections=["value_by_stage", "retired_widget"]
+    )
+    with pytest.raises(ReportFailed) as failure:
+        report_run(definition=definition, triggered_by=Trigger.BEAT, task_id="beat-7")
+    run = ReportRun.objects.for_org(world.org).get(pk=failure.value.run.pk)
+    assert (run.state, run.attempts) == (RunState.FAILED, 1)
+    assert "retired_widget" in run.reason
+    assert not ReportFile.objects.for_org(world.org).exists()
+    ReportDefinition.objects.for_org(world.org).filter(pk=definition.pk).update(
+        sections=["value_by_stage"]
+    )
+    again = report_run(definition=definition, triggered_by=Trigger.BEAT, run=run)
+    assert again is not None
+    run = ReportRun.objects.for_org(world.org).get(pk=run.pk)
+    assert (run.state, run.attempts, run.reason) == (RunState.DONE, 2, "")
