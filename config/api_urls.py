@@ -21,6 +21,7 @@ from measures.api.milestones import urlpatterns as milestone_urls
 from measures.api.risks import urlpatterns as risk_urls
 from measures.api.stages import MeasureViewSet
 from measures.models import Measure, MeasurePackage
+from reporting.api.reports import urlpatterns as report_urls
 from reporting.api.snapshots import urlpatterns as snapshot_urls
 
 router = SimpleRouter()
@@ -69,4 +70,5 @@ urlpatterns = [
     path("orgs/<slug:org_slug>/", include(history_urls)),
     path("orgs/<slug:org_slug>/", include(webhook_urls)),
     path("orgs/<slug:org_slug>/", include(snapshot_urls)),
+    path("orgs/<slug:org_slug>/", include(report_urls)),
 ]

@@ -309,6 +309,7 @@ SPECTACULAR_SETTINGS = {
         "TradeOff": "governance.models.exceptions.TradeOff",
         "ApprovalKind": "approvals.models.KIND_CHOICES",
         "RequestState": "approvals.models.RequestState",
+        "Role": "governance.models.tenancy.Role",
         # A controller's verdict on an actual (measures.services.financials.DECISIONS).
         "Verdict": ["validate", "partial", "reject"],
     },

@@ -1,0 +1,1 @@
+"""Reporting's REST endpoints."""

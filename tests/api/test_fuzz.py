@@ -82,6 +82,8 @@ SEGMENTS = {
     "webhooks": ("webhook", None),
     "validations": ("entry", None),
     "snapshots": ("snapshot", None),
+    "report-definitions": ("report", None),
+    "report-runs": ("reportrun", None),
 }
 # Body fields that hold an id, and the kind of row they point at.
 REFERENCES = {
@@ -400,12 +402,45 @@ def _populate(tenant: Tenant) -> Tenant:
             delivered_at=timezone.now(),
         ).pk
     ]
+    report_rows_seed(tenant, org, admin)
     return tenant
+
+
+def report_rows_seed(tenant: Tenant, org: Any, admin: Any) -> None:
+    """A leadership report definition and a run that delivered a file to the admin."""
+    from django.core.files.base import ContentFile
+
+    from reporting.models import ReportDefinition, ReportFile, ReportRun
+
+    definition = ReportDefinition.objects.create(
+        organization=org,
+        title="Fuzz leadership report",
+        sections=["value_by_stage"],
+        formats=["csv"],
+        audience_roles=["admin"],
+    )
+    run = ReportRun.objects.create(organization=org, definition=definition, triggered_by="beat")
+    row = ReportFile(
+        organization=org,
+        run=run,
+        recipient=admin,
+        format="csv",
+        name="report.csv",
+        content_type="text/csv",
+        size=4,
+    )
+    row.file.save("report.csv", ContentFile(b"a,b\n"), save=True)
+    tenant.ids["report"] = [definition.pk]
+    tenant.ids["reportrun"] = [run.pk]
+
+
+# Endpoints that are the organization administrators' (the lead's token gets 403 or nothing).
+ADMIN_PATHS = ("/webhooks/", "/report-definitions/", "/report-runs/")
 
 
 def _key(path: str) -> str:
     """The token a generated request of ``path`` is sent with."""
-    return TENANT.admin_key if "/webhooks/" in path else TENANT.key
+    return TENANT.admin_key if any(part in path for part in ADMIN_PATHS) else TENANT.key
 
 
 @schema.parametrize()
@@ -541,6 +576,13 @@ def test_operation_refuses_callers_without_valid_credentials(
     if "/exceptions/" in path and path.endswith("/decide/"):
         # The lead holds the decision over the case's root (no forum): accepting is theirs.
         body = {"option": "accept", "rationale": "Within tolerance."}
+    if "/report-definitions/" in path:
+        body = {
+            "title": "Anonymous",
+            "sections": ["value_by_stage"],
+            "formats": ["csv"],
+            "audience_roles": ["executive"],
+        }
     if "/webhooks/" in path:
         path_parameters["delivery_pk"] = _known("delivery")[0]
         body = {"url": "https://hooks.example.com/anonymous", "events": ["case.opened"]}

@@ -67,6 +67,8 @@ class Route:
     child: str | None = None
     # Organization-wide rows (approval policies): every member reads them in their organization.
     org_wide: bool = False
+    # With ``own``: org admins also reach a colleague's (report runs and files).
+    admin_sees: bool = False
 
 
 def node_routes() -> dict[str, Route]:
@@ -277,6 +279,26 @@ ROUTES: dict[str, Route] = {
     "api:snapshot-list": Route({"GET": "view"}, api=True),
     "api:snapshot-detail": Route({"GET": "view"}, "snapshot", True, org_wide=True),
     "api:snapshot-measure-list": Route({"GET": "view"}, "snapshot", True, org_wide=True),
+    # Leadership reports: definitions are the organization administrators' ("report" is a
+    # definition of the scope's organization); the archive lists what each member received.
+    # A file or run ("reportfile", "reportrun") is the persona's own ("in"), a colleague's
+    # ("out": org admins see and download it too) or another tenant's.
+    "report-definition-list": Route({"GET": "administer"}),
+    "report-definition-create": Route({"GET": "administer", "POST": "administer"}),
+    "report-definition-edit": Route({"GET": "administer", "POST": "administer"}, "report"),
+    "report-definition-delete": Route({"GET": "administer", "POST": "administer"}, "report"),
+    "report-definition-run": Route({"POST": "administer"}, "report"),
+    "report-archive": Route({"GET": "view"}),
+    "report-file-download": Route({"GET": "view"}, "reportfile", own=True, admin_sees=True),
+    "api:report-definition-list": Route({"GET": "administer", "POST": "administer"}, api=True),
+    "api:report-definition-detail": Route(
+        {"GET": "administer", "PUT": "administer", "PATCH": "administer", "DELETE": "administer"},
+        "report",
+        True,
+    ),
+    "api:report-definition-run": Route({"POST": "administer"}, "report", True),
+    "api:report-run-list": Route({"GET": "view"}, api=True),
+    "api:report-run-detail": Route({"GET": "view"}, "reportrun", True, own=True, admin_sees=True),
 }
 # The Django admin is for staff only and is covered as one rule (see test_admin_is_staff_only).
 COVERED_NAMESPACES = ("admin:",)
@@ -399,6 +421,8 @@ def expected(persona: str, route: Route, scope: str, method: str) -> str:
             return "403"
         return "404" if scope == "tenant" else "ok"
     if route.own:
+        if route.admin_sees and scope == "out" and persona in ADMINISTERS:
+            return "ok"
         return "ok" if scope == "in" else "404"
     if route.level is None:
         if route.creates and action == "add":
@@ -456,6 +480,8 @@ class World:
     # A milestone with an evidence file on the measure of each scope.
     milestones: dict[str, int] = field(default_factory=dict)
     evidence: dict[str, int] = field(default_factory=dict)
+    # Report runs and files: the persona's own ("in"), a colleague's, another tenant's.
+    own_reports: dict[tuple[str, str, str], int] = field(default_factory=dict)
     # Rows below a measure made for routes that name them: (kind, measure id) → row id.
     children: dict[tuple[str, int], int] = field(default_factory=dict)
 
@@ -669,6 +695,7 @@ def build_world() -> World:
         world.own_tokens[(persona, "out")] = theirs.pk
         world.own_tokens[(persona, "tenant")] = foreign.pk
     world_notifications(world, integrator)
+    world_reports(world, integrator)
     for scope, organization in (("in", org), ("tenant", globex)):
         policies_seed_defaults(organization)
         world.nodes[("policy", scope)] = ApprovalPolicy.objects.for_org(organization).get(  # type: ignore[assignment]
@@ -708,6 +735,55 @@ def world_notifications(world: World, integrator: object) -> None:
         world.own_notifications[(persona, "tenant")] = foreign
 
 
+def world_reports(world: World, integrator: object) -> None:
+    """A report definition per organization, and a run with one file for each persona (the
+    integrator's for tokens), one for a colleague and one in another tenant."""
+    from django.core.files.base import ContentFile
+
+    from reporting.models import ReportDefinition, ReportFile, ReportRun
+
+    def run_for(organization: Organization, user: object, definition: object) -> tuple[int, int]:
+        run = ReportRun.objects.create(
+            organization=organization, definition=definition, triggered_by="beat"
+        )
+        row = ReportFile(
+            organization=organization,
+            run=run,
+            recipient=user,
+            format="csv",
+            name="report.csv",
+            content_type="text/csv",
+            size=4,
+        )
+        row.file.save("report.csv", ContentFile(b"a,b\n"), save=True)
+        return run.pk, row.pk
+
+    globex = Organization.objects.get(slug="globex")
+    definitions = {}
+    for scope, organization in (("in", world.org), ("tenant", globex)):
+        definitions[scope] = ReportDefinition.objects.create(
+            organization=organization,
+            title=f"Leadership report {scope}",
+            sections=["value_by_stage"],
+            formats=["csv"],
+            audience_roles=["executive"],
+        )
+        world.nodes[("report", scope)] = definitions[scope]  # type: ignore[assignment]
+    theirs = run_for(world.org, world.people["colleague"], definitions["in"])
+    foreign = run_for(globex, world.people["outsider"], definitions["tenant"])
+    for persona in PERSONAS:
+        user = integrator if persona.startswith("token") else world.people.get(persona)
+        mine = (
+            run_for(world.org, user, definitions["in"])
+            if user is not None and persona != "outsider"
+            else theirs
+        )
+        for index, level in enumerate(("reportrun", "reportfile")):
+            world.own_reports[(level, persona, "in")] = mine[index]
+            world.own_reports[(level, persona, "out")] = theirs[index]
+            world.own_reports[(level, persona, "tenant")] = foreign[index]
+
+
 def url_for(name: str, world: World, scope: str, persona: str) -> str:
     route = ROUTES[name]
     kwargs: dict[str, object] = {}
@@ -719,6 +795,8 @@ def url_for(name: str, world: World, scope: str, persona: str) -> str:
         kwargs["pk"] = world.own_tokens[(persona, scope)]
     elif route.level == "notification":
         kwargs["pk"] = world.own_notifications[(persona, scope)]
+    elif route.level in ("reportrun", "reportfile"):
+        kwargs["pk"] = world.own_reports[(route.level, persona, scope)]
     elif route.level == "member":
         # A colleague of this organization, or a member of another one only.
         member = world.people["colleague" if scope == "in" else "outsider"]
@@ -782,7 +860,7 @@ def cases() -> Iterator[tuple[str, str, str]]:
     for name, route in ROUTES.items():
         scopes = (
             ("in", "tenant")
-            if route.level in ("member", "policy", "snapshot")
+            if route.level in ("member", "policy", "snapshot", "report")
             else ("in", "out", "tenant")
             if route.level
             else ("in",)

@@ -63,7 +63,14 @@ from governance.services.grants import assign_role
 from governance.services.tokens import token_issue, token_revoke
 from governance.tasks import count_rows
 from measures.models import GateSettings, Measure, MeasureCategory, MeasureMonth, MeasurePackage
-from reporting.models import Snapshot, SnapshotMeasure
+from reporting.models import (
+    ReportDefinition,
+    ReportFile,
+    ReportRecipient,
+    ReportRun,
+    Snapshot,
+    SnapshotMeasure,
+)
 from reporting.services.snapshots import snapshot_take
 from tests.factories import (
     BusinessUnitFactory,
@@ -112,6 +119,10 @@ SEEDED = (
     WebhookDelivery,
     Snapshot,
     SnapshotMeasure,
+    ReportDefinition,
+    ReportRecipient,
+    ReportRun,
+    ReportFile,
 )
 
 
@@ -318,6 +329,30 @@ def approval_rows_seed(organization: Any, measure: Any, requester: Any) -> None:
     )
 
 
+def report_rows_seed(organization: Any, admin: Any) -> None:
+    """A report definition naming ``admin``, a run of it and the file it delivered."""
+    definition = ReportDefinition.objects.create(
+        organization=organization,
+        title="Leadership report",
+        sections=["value_by_stage"],
+        formats=["csv"],
+    )
+    ReportRecipient.objects.create(organization=organization, definition=definition, user=admin)
+    run = ReportRun.objects.create(
+        organization=organization, definition=definition, triggered_by="beat"
+    )
+    ReportFile.objects.create(
+        organization=organization,
+        run=run,
+        recipient=admin,
+        format="csv",
+        file="reports/rls.csv",
+        name="report.csv",
+        content_type="text/csv",
+        size=0,
+    )
+
+
 @pytest.fixture
 def two_tenants(personas: Any) -> Any:
     """At least one row in each seeded tenant table, for both organizations of ``personas``."""
@@ -355,6 +390,7 @@ def two_tenants(personas: Any) -> Any:
             organization=organization, endpoint=endpoint, event="measure.stage_changed"
         )
         snapshot_take(organization=organization, kind="manual", period=dt.date.today())
+        report_rows_seed(organization, admin)
         # A token, and the audit event of its issue.
         token_issue(user=admin, organization=organization, name="ERP", by=admin)
         # A role grant (group table) and a direct permission (user table) on every kind of node.

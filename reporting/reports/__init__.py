@@ -1,0 +1,1 @@
+"""Scheduled leadership reports: sections, rendering (PDF, XLSX, CSV), runs and delivery."""
