@@ -108,7 +108,9 @@ def live_worker_process(django_db_setup: None, django_db_blocker: object):
 def celery_worker(live_worker_process: Any):
     """Tasks of this test go through Redis to the live worker. Only for this test: the others
     stay eager, so no task of theirs runs in the worker while their data is being flushed."""
-    from tests.worker import use_broker
+    from tests.worker import use_broker, wait_until_idle
 
     with contextlib.contextmanager(use_broker)(os.environ["TEST_REDIS_URL"]):
         yield live_worker_process
+        # What the test set off finishes before its data is flushed.
+        wait_until_idle(os.environ["TEST_REDIS_URL"], live_worker_process)

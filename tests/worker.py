@@ -89,6 +89,29 @@ def start_worker(
     raise RuntimeError(f"The Celery worker did not answer within 60 s: {log_path}")
 
 
+def wait_until_idle(redis_url: str, worker: LiveWorker, timeout: float = 60.0) -> None:
+    """Return once no task waits in the queue and the worker is between tasks.
+
+    A task a test set off (a notification e-mail after commit, a recompute a write marked) may
+    still be running when the test's own assertions pass; flushing the database under it
+    deadlocks. The worker runs the solo pool, so it answers a ping only between tasks.
+    """
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while time.monotonic() < deadline:
+        idle = not client.llen("celery") and app.control.ping(
+            destination=[worker.hostname], timeout=0.5
+        )
+        quiet = quiet + 1 if idle else 0
+        if quiet >= 3:  # idle three times in a row: not between two tasks of a chain
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"The Celery worker was still busy after {timeout:.0f} s.")
+
+
 def stop_worker(worker: LiveWorker) -> None:
     worker.process.terminate()
     try:
