@@ -135,24 +135,26 @@ class ProgramMonth(TenantModel):
     # measure's owner sees their own measures' rows in ``MeasureMonth``, not these sums).
     ACCESS_KEYS = "program"
     ACCESS_OWNER = ""
+    # Derived sums: they go with a node deleted outright (as the measure months go with their
+    # measure), rather than holding it.
 
     period = models.DateField(help_text="First day of the month.")
     portfolio = models.ForeignKey(
-        Portfolio, on_delete=models.PROTECT, related_name="+", db_index=False
+        Portfolio, on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+", db_index=False)
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+", db_index=False)
     function = models.ForeignKey(
-        "governance.Function", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "governance.Function", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     business_unit = models.ForeignKey(
         "governance.BusinessUnit",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         related_name="+",
     )
     legal_entity = models.ForeignKey(
-        "governance.LegalEntity", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "governance.LegalEntity", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     stage = models.CharField(max_length=20, choices=DoI.choices, default=DoI.DEFINED)
     benefit_plan = _figure()

@@ -456,6 +456,10 @@ def test_the_bench_seeds_leave_the_table_current():
     assert_current(org)
     bench_validation_queue_seed(org, result.admin)
     assert_current(org)
+    # Another size: the tree is deleted outright and seeded again, the roll-up with it.
+    bench_organization_seed(slug="bench-months", measures=40)
+    assert Measure.objects.for_org(org).count() == 40
+    assert_current(org)
 
 
 def test_restrict_on_program_months_follows_the_program_grants_only(personas):
