@@ -9,7 +9,8 @@ or legal entity is an UPDATE of its rows; archiving drops them, restoring comput
 
 Each of these writes ends by recomputing the ``ProgramMonth`` groups of the programs and months
 it touched, before and after the change (a move or a stage change moves rows between groups):
-one DELETE of those groups and one INSERT … SELECT … GROUP BY over ``MeasureMonth``. A
+one DELETE of those groups and one INSERT … SELECT … GROUP BY over ``MeasureMonth``, under a
+lock of those programs' rows (concurrent refreshes of a group follow one another). A
 whole-tenant rebuild also refreshes PostgreSQL's statistics of both tables.
 
 The current statuses (the latest ``StatusReport`` and the latest ``MeasurePotential`` by
@@ -163,9 +164,14 @@ def program_months_write(
     periods: Keys | None,
 ) -> None:
     """Delete and insert again the program-month groups of ``programs`` (all if None) in
-    ``periods`` (all if None), summed from ``month_model``: two statements. Every group of
-    those programs and months is recomputed, so the pairs a write touched may be given as the
-    programs and the months they span."""
+    ``periods`` (all if None), summed from ``month_model``: three statements (the programs'
+    lock, the DELETE, the INSERT … SELECT). Every group of those programs and months is
+    recomputed, so the pairs a write touched may be given as the programs and the months they
+    span.
+
+    The programs' rows are locked first (in id order): two transactions refreshing the same
+    group one after the other each see the other's committed measure months; without the lock
+    the second could insert a group the first inserted after the second's DELETE began."""
     if isinstance(programs, list | tuple | set) and not programs:
         return
     if isinstance(periods, list | tuple | set) and not periods:
@@ -175,20 +181,31 @@ def program_months_write(
         lookups["program_id__in"] = programs
     if periods is not None:
         lookups["period__in"] = periods
-    program_month_model._default_manager.filter(organization_id=organization_id, **lookups).delete()
-    rows = (
-        month_model._default_manager.filter(organization_id=organization_id, **lookups)
-        .values(*PROGRAM_MONTH_KEYS)
-        .annotate(**{name: Sum(name) for name in FIGURES}, measures=Count("pk"))
-        .order_by()
+    program_model = program_month_model._meta.get_field("program").related_model
+    locked = program_model._default_manager.filter(  # type: ignore[union-attr]
+        organization_id=organization_id
     )
-    _insert_select(program_month_model, [*PROGRAM_MONTH_KEYS, *FIGURES, "measures"], rows)
+    if programs is not None:
+        locked = locked.filter(pk__in=programs)
+    with transaction.atomic(using=router.db_for_write(program_month_model)):
+        list(locked.select_for_update().order_by("pk").values_list("pk", flat=True))
+        program_month_model._default_manager.filter(
+            organization_id=organization_id, **lookups
+        ).delete()
+        rows = (
+            month_model._default_manager.filter(organization_id=organization_id, **lookups)
+            .values(*PROGRAM_MONTH_KEYS)
+            .annotate(**{name: Sum(name) for name in FIGURES}, measures=Count("pk"))
+            .order_by()
+        )
+        _insert_select(program_month_model, [*PROGRAM_MONTH_KEYS, *FIGURES, "measures"], rows)
 
 
 def program_months_refresh(
     *, organization_id: int, programs: Keys | None, periods: Keys | None
 ) -> None:
-    """Recompute the program-month groups of ``programs`` in ``periods`` (None: all)."""
+    """Recompute the program-month groups of ``programs`` in ``periods`` (None: all); see
+    ``program_months_write``."""
     program_months_write(
         month_model=MeasureMonth,
         program_month_model=ProgramMonth,

@@ -365,8 +365,9 @@ def test_the_refresh_takes_the_same_statements_whatever_the_number(
     measures = measures_in_two_programs(personas.org, count)
     series(personas.org, measures)
     ids = [measure.pk for measure in measures]
-    # savepoint, delete, insert … select, the program months' delete and insert … select, release
-    with django_assert_num_queries(6):
+    # savepoint, delete, insert … select; then the program months: savepoint, the programs'
+    # lock, delete, insert … select, release; release
+    with django_assert_num_queries(9):
         measure_months_refresh(
             organization_id=personas.org.pk, measure_ids=ids, periods=[month(0), month(1)]
         )
@@ -378,12 +379,13 @@ def test_the_refresh_takes_the_same_statements_whatever_the_number(
     }
     assert program_stored(personas.org) == programs
     # every month of the measures (the months they had and have): two more reads
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(11):
         measure_months_refresh(organization_id=personas.org.pk, measure_ids=ids)
     assert_current(personas.org)
     Measure.objects.for_org(personas.org).filter(pk=measures[0].pk).update(doi=DoI.IDENTIFIED)
     moved = Measure.objects.for_org(personas.org).get(pk=measures[0].pk)
-    with django_assert_num_queries(3):  # the stage's update, the groups' delete and insert
+    # the stage's update; savepoint, the program's lock, the groups' delete and insert, release
+    with django_assert_num_queries(6):
         measure_months_stage(measure=moved)
     assert_current(personas.org)
 
