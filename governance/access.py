@@ -164,7 +164,8 @@ def scope_paths(model: type[Model]) -> tuple[dict[str, str], str | None]:
     measure, say) names that node's field in ``ACCESS_VIA`` and inherits its paths. A row that
     copies its node's ancestor keys itself (a read model such as the measures' monthly figures)
     names the node's level in ``ACCESS_KEYS`` and is filtered without a join; its owner path is
-    ``ACCESS_OWNER`` if it copies the owner too, else the node's. Rows of none of these kinds
+    ``ACCESS_OWNER`` if it copies the owner too (``""``: the row has no owner, as a sum over
+    several owners' rows), else the node's. Rows of none of these kinds
     (functions, forums, members) are organization-wide.
     """
     if issubclass(model, HierarchyNode):
@@ -174,8 +175,10 @@ def scope_paths(model: type[Model]) -> tuple[dict[str, str], str | None]:
     carried = getattr(model, "ACCESS_KEYS", None)
     if carried is not None:
         levels = (*model_for_level(carried).ancestor_levels(), carried)
-        owner = getattr(model, "ACCESS_OWNER", None) or f"{carried}__owner_id"
-        return {level: f"{level}_id" for level in levels}, owner
+        owner = getattr(model, "ACCESS_OWNER", None)
+        if owner is None:
+            owner = f"{carried}__owner_id"
+        return {level: f"{level}_id" for level in levels}, owner or None
     via = getattr(model, "ACCESS_VIA", None)
     if via is None:
         return {}, None
@@ -274,6 +277,8 @@ def _node_keys(obj: Model) -> tuple[dict[str, int | None], int | None]:
         levels = (*model_for_level(carried).ancestor_levels(), carried)
         keys = {level: getattr(obj, f"{level}_id") for level in levels}
         owner = getattr(obj, "ACCESS_OWNER", None)
+        if owner == "":
+            return keys, None  # sums of several owners' rows: none of them owns the row
         return keys, getattr(obj, owner) if owner else getattr(obj, carried).owner_id
     via = getattr(obj, "ACCESS_VIA", None)
     if via is None:

@@ -1,7 +1,7 @@
 """The measures app's models, one module per concern; everything is importable from here."""
 
 from measures.models.capacity import MONTH_HOURS, Availability, CapacityPerson, Effort
-from measures.models.figures import FIGURES, MeasureMonth
+from measures.models.figures import FIGURES, MeasureMonth, ProgramMonth
 from measures.models.financials import (
     FinancialEntry,
     FinancialSettings,
@@ -69,6 +69,7 @@ __all__ = [
     "Milestone",
     "MilestoneEvidence",
     "PotentialStatus",
+    "ProgramMonth",
     "ReviewFrequency",
     "Risk",
     "RiskStatus",

@@ -8,6 +8,11 @@ dashboard sums it with one grouped query filtered by ``restrict`` without joinin
 It is derived data: ``measures.services.figures`` rewrites the (measure, month) rows a write
 touched in the same transaction as the write, and ``measure_months_rebuild`` recomputes a
 whole tenant from ``FinancialEntry`` and ``Measure``.
+
+``ProgramMonth`` sums ``MeasureMonth`` once more, per program, function, business unit, legal
+entity, stage and month (a few thousand rows a fiscal year where the measures have hundreds of
+thousands): the organization's dashboards sum it when the user's scope is whole programs. The
+same services recompute the groups a write touched, in the same transaction.
 """
 
 from __future__ import annotations
@@ -107,3 +112,70 @@ class MeasureMonth(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.period:%Y-%m} measure {self.measure_id}"
+
+
+# The keys ``ProgramMonth`` groups ``MeasureMonth`` by, in the order the refresh writes them.
+PROGRAM_MONTH_KEYS: tuple[str, ...] = (
+    "organization",
+    "portfolio",
+    "program",
+    "function",
+    "business_unit",
+    "legal_entity",
+    "stage",
+    "period",
+)
+
+
+class ProgramMonth(TenantModel):
+    """The figures of a program's live measures of one function, business unit, legal entity
+    and stage in one month: ``MeasureMonth`` summed, and how many measure rows it sums."""
+
+    # Carries the program's keys: ``restrict`` filters the row itself. It has no owner (a
+    # measure's owner sees their own measures' rows in ``MeasureMonth``, not these sums).
+    ACCESS_KEYS = "program"
+    ACCESS_OWNER = ""
+    # Derived sums: they go with a node deleted outright (as the measure months go with their
+    # measure), rather than holding it.
+
+    period = models.DateField(help_text="First day of the month.")
+    portfolio = models.ForeignKey(
+        Portfolio, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+", db_index=False)
+    function = models.ForeignKey(
+        "governance.Function", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    business_unit = models.ForeignKey(
+        "governance.BusinessUnit",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    legal_entity = models.ForeignKey(
+        "governance.LegalEntity", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    stage = models.CharField(max_length=20, choices=DoI.choices, default=DoI.DEFINED)
+    benefit_plan = _figure()
+    benefit_baseline = _figure()
+    benefit_forecast = _figure()
+    benefit_actual = _figure()
+    benefit_validated = _figure()
+    cost_plan = _figure()
+    cost_baseline = _figure()
+    cost_forecast = _figure()
+    cost_actual = _figure()
+    measures = models.PositiveIntegerField(default=0, help_text="Measure rows summed.")
+
+    class Meta:
+        ordering = ["period"]
+        indexes = [
+            models.Index(fields=["organization", "period"], name="program_month_org_period_idx"),
+            models.Index(
+                fields=["organization", "program", "period"], name="program_month_program_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} program {self.program_id} {self.stage}"

@@ -7,6 +7,12 @@ grouped query over ``FinancialEntry`` joined to ``Measure``, whatever the number
 (on PostgreSQL and SQLite alike). A change of a measure's stage, keys, function, business unit
 or legal entity is an UPDATE of its rows; archiving drops them, restoring computes them again.
 
+Each of these writes ends by recomputing the ``ProgramMonth`` groups of the programs and months
+it touched, before and after the change (a move or a stage change moves rows between groups):
+one DELETE of those groups and one INSERT … SELECT … GROUP BY over ``MeasureMonth``, under a
+lock of those programs' rows (concurrent refreshes of a group follow one another). A
+whole-tenant rebuild also refreshes PostgreSQL's statistics of both tables.
+
 The current statuses (the latest ``StatusReport`` and the latest ``MeasurePotential`` by
 period) are copied to ``Measure.implementation_status`` / ``potential_status`` by one UPDATE
 with a subquery whenever those rows are written.
@@ -20,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connections, models, router, transaction
-from django.db.models import OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from governance.models import HierarchyNode
@@ -32,16 +38,19 @@ from measures.models import (
     Measure,
     MeasureMonth,
     MeasurePotential,
+    ProgramMonth,
     Scenario,
     StatusReport,
 )
-from measures.models.figures import MEASURE_KEYS
+from measures.models.figures import MEASURE_KEYS, PROGRAM_MONTH_KEYS
 from measures.models.financials import validated_sum
 
 ZERO = Decimal("0.00")
 COST_LINES = (Line.ONE_TIME_COST, Line.RECURRING_COST)
 # Measure ids: a list, or a queryset of ``pk`` values (a subquery: a subtree of any size).
 MeasureIds = Iterable[int] | models.QuerySet[Any]
+# Program ids or months: a list, or a queryset of one column (a subquery).
+Keys = Iterable[Any] | models.QuerySet[Any]
 
 
 def figure_sums() -> dict[str, Any]:
@@ -59,10 +68,9 @@ def figure_sums() -> dict[str, Any]:
     return sums
 
 
-def _month_columns(month_model: type[models.Model]) -> list[str]:
-    """The columns the refresh inserts, in the order of ``_grouped``'s select."""
-    names = ["organization", "measure", "period", *MEASURE_KEYS, "stage", *FIGURES]
-    return [month_model._meta.get_field(name).column for name in names]  # type: ignore[union-attr]
+def _month_names() -> list[str]:
+    """The fields the refresh inserts, in the order of ``_grouped``'s select."""
+    return ["organization", "measure", "period", *MEASURE_KEYS, "stage", *FIGURES]
 
 
 def _grouped(
@@ -87,6 +95,19 @@ def _grouped(
     )
 
 
+def _insert_select(model: type[models.Model], names: list[str], rows: Any) -> None:
+    """``INSERT INTO model (names' columns) <rows' SELECT>``: one statement."""
+    using = router.db_for_write(model)
+    select, params = rows.query.get_compiler(using=using).as_sql()
+    quote = connections[using].ops.quote_name
+    columns = ", ".join(
+        quote(model._meta.get_field(name).column)  # type: ignore[union-attr, arg-type]
+        for name in names
+    )
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) {select}", params)
+
+
 def measure_months_write(
     *,
     entry_model: type[models.Model],
@@ -94,28 +115,119 @@ def measure_months_write(
     organization_id: int,
     measure_ids: MeasureIds | None,
     periods: Iterable[dt.date] | None = None,
+    program_month_model: type[models.Model] | None = None,
 ) -> None:
     """Delete and insert again the rows of ``measure_ids`` (all of the tenant's if None) and
-    ``periods`` (all if None). Takes the models so that a migration can run it on its own."""
+    ``periods`` (all if None), then, given ``program_month_model``, its groups of the measures'
+    programs in those months (the months the rows had and have when ``periods`` is None).
+    Takes the models so that a migration can run it on its own."""
     periods = None if periods is None else sorted(set(periods))
     stale = month_model._default_manager.filter(organization_id=organization_id)
     if measure_ids is not None:
         stale = stale.filter(measure_id__in=measure_ids)
     if periods is not None:
         stale = stale.filter(period__in=periods)
+    touched: set[dt.date] = set()
+    if program_month_model is not None and measure_ids is not None and periods is None:
+        touched.update(stale.values_list("period", flat=True).distinct())
     stale.delete()
     grouped = _grouped(
         entry_model, organization_id=organization_id, measure_ids=measure_ids, periods=periods
     )
-    using = router.db_for_write(month_model)
-    select, params = grouped.query.get_compiler(using=using).as_sql()
-    quote = connections[using].ops.quote_name
-    columns = ", ".join(quote(column) for column in _month_columns(month_model))
-    with connections[using].cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(month_model._meta.db_table)} ({columns}) {select}",
-            params,
+    _insert_select(month_model, _month_names(), grouped)
+    if program_month_model is None:
+        return
+    programs: Keys | None = None
+    if measure_ids is not None:
+        measure_model = entry_model._meta.get_field("measure").related_model
+        programs = measure_model._default_manager.filter(  # type: ignore[union-attr]
+            organization_id=organization_id, pk__in=measure_ids
+        ).values("program_id")
+        if periods is None:
+            touched.update(stale.values_list("period", flat=True).distinct())
+            periods = sorted(touched)
+    program_months_write(
+        month_model=month_model,
+        program_month_model=program_month_model,
+        organization_id=organization_id,
+        programs=programs,
+        periods=periods,
+    )
+
+
+def program_months_write(
+    *,
+    month_model: type[models.Model],
+    program_month_model: type[models.Model],
+    organization_id: int,
+    programs: Keys | None,
+    periods: Keys | None,
+) -> None:
+    """Delete and insert again the program-month groups of ``programs`` (all if None) in
+    ``periods`` (all if None), summed from ``month_model``: three statements (the programs'
+    lock, the DELETE, the INSERT … SELECT). Every group of those programs and months is
+    recomputed, so the pairs a write touched may be given as the programs and the months they
+    span.
+
+    The programs' rows are locked first (in id order): two transactions refreshing the same
+    group one after the other each see the other's committed measure months; without the lock
+    the second could insert a group the first inserted after the second's DELETE began."""
+    if isinstance(programs, list | tuple | set) and not programs:
+        return
+    if isinstance(periods, list | tuple | set) and not periods:
+        return
+    lookups: dict[str, Any] = {}
+    if programs is not None:
+        lookups["program_id__in"] = programs
+    if periods is not None:
+        lookups["period__in"] = periods
+    program_model = program_month_model._meta.get_field("program").related_model
+    locked = program_model._default_manager.filter(  # type: ignore[union-attr]
+        organization_id=organization_id
+    )
+    if programs is not None:
+        locked = locked.filter(pk__in=programs)
+    with transaction.atomic(using=router.db_for_write(program_month_model)):
+        list(locked.select_for_update().order_by("pk").values_list("pk", flat=True))
+        program_month_model._default_manager.filter(
+            organization_id=organization_id, **lookups
+        ).delete()
+        rows = (
+            month_model._default_manager.filter(organization_id=organization_id, **lookups)
+            .values(*PROGRAM_MONTH_KEYS)
+            .annotate(**{name: Sum(name) for name in FIGURES}, measures=Count("pk"))
+            .order_by()
         )
+        _insert_select(program_month_model, [*PROGRAM_MONTH_KEYS, *FIGURES, "measures"], rows)
+
+
+def program_months_refresh(
+    *, organization_id: int, programs: Keys | None, periods: Keys | None
+) -> None:
+    """Recompute the program-month groups of ``programs`` in ``periods`` (None: all); see
+    ``program_months_write``."""
+    program_months_write(
+        month_model=MeasureMonth,
+        program_month_model=ProgramMonth,
+        organization_id=organization_id,
+        programs=programs,
+        periods=periods,
+    )
+
+
+def analyze_figures(
+    *, month_model: type[models.Model], program_month_model: type[models.Model]
+) -> None:
+    """Refresh PostgreSQL's statistics of both tables after a whole tenant was written: the
+    planner otherwise keeps the row counts of the empty tables and picks slow plans."""
+    using = router.db_for_write(month_model)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for model in (month_model, program_month_model):
+            cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
 
 
 def measure_months_refresh(
@@ -135,6 +247,7 @@ def measure_months_refresh(
             if isinstance(measure_ids, models.QuerySet)
             else list(measure_ids),
             periods=periods,
+            program_month_model=ProgramMonth,
         )
 
 
@@ -146,20 +259,28 @@ def measure_months_rebuild(*, organization_id: int) -> int:
             month_model=MeasureMonth,
             organization_id=organization_id,
             measure_ids=None,
+            program_month_model=ProgramMonth,
         )
+        analyze_figures(month_model=MeasureMonth, program_month_model=ProgramMonth)
         return MeasureMonth.objects.for_org(organization_id).count()
 
 
 def measure_months_stage(*, measure: Measure) -> None:
-    """The measure changed stage: its rows follow (one UPDATE)."""
-    MeasureMonth.objects.for_org(measure.organization_id).filter(measure_id=measure.pk).update(
-        stage=measure.doi
+    """The measure changed stage: its rows follow (one UPDATE), and its program's groups of
+    those months (two statements)."""
+    rows = MeasureMonth.objects.for_org(measure.organization_id).filter(measure_id=measure.pk)
+    rows.update(stage=measure.doi)
+    program_months_refresh(
+        organization_id=measure.organization_id,
+        programs=[measure.program_id],
+        periods=rows.values("period"),
     )
 
 
 @on_node_change
 def measure_months_follow(node: HierarchyNode, event: str) -> None:
-    """A node of the hierarchy changed: the rows that copy its keys or fields follow."""
+    """A node of the hierarchy changed: the rows that copy its keys or fields follow, and the
+    program-month groups they were and are in."""
     org_id = node.organization_id
     level = node.LEVEL
     rows = MeasureMonth.objects.for_org(org_id).filter(**{f"{level}_id": node.pk})
@@ -167,15 +288,29 @@ def measure_months_follow(node: HierarchyNode, event: str) -> None:
         keys = {
             f"{ancestor}_id": getattr(node, f"{ancestor}_id") for ancestor in node.ancestor_levels()
         }
+        before = set(rows.values_list("program_id", flat=True).distinct())
         rows.update(**keys)
+        after = set(rows.values_list("program_id", flat=True).distinct())
+        program_months_refresh(
+            organization_id=org_id, programs=sorted(before | after), periods=rows.values("period")
+        )
     elif event == "updated" and isinstance(node, Measure):
         rows.update(
             function_id=node.function_id,
             business_unit_id=node.business_unit_id,
             legal_entity_id=node.legal_entity_id,
         )
+        program_months_refresh(
+            organization_id=org_id, programs=[node.program_id], periods=rows.values("period")
+        )
     elif event == "archived":
+        pairs = set(rows.values_list("program_id", "period").distinct())
         rows.delete()
+        program_months_refresh(
+            organization_id=org_id,
+            programs=sorted({program for program, _ in pairs}),
+            periods=sorted({period for _, period in pairs}),
+        )
     elif event == "restored":
         below = Measure.objects.for_org(org_id).filter(
             **({"pk": node.pk} if isinstance(node, Measure) else {f"{level}_id": node.pk})

@@ -9,7 +9,7 @@ from django.db.models import Sum
 
 from measures.fiscal import add_months
 from reporting.widgets.base import Chart, Column, Scope, Table
-from reporting.widgets.months import months_in_scope
+from reporting.widgets.months import figure_rows
 
 ZERO = Decimal("0.00")
 SCENARIOS = ("plan", "baseline", "forecast", "actual")
@@ -50,7 +50,7 @@ def plan_vs_actual(scope: Scope) -> Table:
         return table
     grouped = {
         row["period"]: row
-        for row in months_in_scope(scope)
+        for row in figure_rows(scope)
         .values("period")
         .annotate(**{scenario: Sum(f"benefit_{scenario}") for scenario in SCENARIOS})
     }
@@ -98,7 +98,7 @@ def budget_variance(scope: Scope) -> Table:
         table.columns, table.note, table.chart = [columns[0]], NO_FINANCIALS, None
         return table
     grouped = (
-        months_in_scope(scope)
+        figure_rows(scope)
         .values_list("program_id", "program__code", "program__title")
         .annotate(
             baseline=Sum("cost_baseline"), forecast=Sum("cost_forecast"), actual=Sum("cost_actual")

@@ -12,7 +12,7 @@ from governance.models import HierarchyNode, Portfolio, Program, Project
 from measures.models import DOI_ORDER, DoI
 from measures.services.financials import financial_settings
 from reporting.widgets.base import Chart, Column, Scope, Table
-from reporting.widgets.months import months_in_scope
+from reporting.widgets.months import figure_rows
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -42,7 +42,7 @@ def stage_figures(scope: Scope) -> dict[str, dict[str, Decimal]]:
 
 def _stage_figures(scope: Scope) -> dict[str, dict[str, Decimal]]:
     grouped = (
-        months_in_scope(scope)
+        figure_rows(scope)
         .values_list("stage")
         .annotate(
             plan=Sum("benefit_plan"),

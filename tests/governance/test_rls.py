@@ -62,7 +62,14 @@ from governance.rls import sync_row_level_security, tenant_scope
 from governance.services.grants import assign_role
 from governance.services.tokens import token_issue, token_revoke
 from governance.tasks import count_rows
-from measures.models import GateSettings, Measure, MeasureCategory, MeasureMonth, MeasurePackage
+from measures.models import (
+    GateSettings,
+    Measure,
+    MeasureCategory,
+    MeasureMonth,
+    MeasurePackage,
+    ProgramMonth,
+)
 from reporting.models import (
     ReportDefinition,
     ReportFile,
@@ -102,6 +109,7 @@ SEEDED = (
     GateSettings,
     Measure,
     MeasureMonth,
+    ProgramMonth,
     ApprovalPolicy,
     ApprovalPolicyStep,
     ApprovalRequest,

@@ -22,10 +22,15 @@ from measures.models import (
     FinancialEntry,
     Measure,
     MeasureMonth,
+    ProgramMonth,
     Validation,
 )
-from measures.models.figures import MEASURE_KEYS
-from measures.services.figures import measure_months_rebuild, measure_months_refresh
+from measures.models.figures import MEASURE_KEYS, PROGRAM_MONTH_KEYS
+from measures.services.figures import (
+    measure_months_rebuild,
+    measure_months_refresh,
+    measure_months_stage,
+)
 from measures.services.financials import (
     actuals_validate,
     financials_bulk_upsert,
@@ -93,8 +98,36 @@ def stored(org: Any) -> dict[tuple[Any, ...], dict[str, Decimal]]:
     }
 
 
+def program_brute_force(org: Any) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """``MeasureMonth`` summed per program-month group, in Python."""
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in MeasureMonth.objects.for_org(org).values():
+        key = tuple(
+            row[name if name in ("stage", "period") else f"{name}_id"]
+            for name in PROGRAM_MONTH_KEYS
+        )
+        group = groups.setdefault(key, {**dict.fromkeys(FIGURES, Decimal(0)), "measures": 0})
+        for name in FIGURES:
+            group[name] += row[name]
+        group["measures"] += 1
+    return groups
+
+
+def program_stored(org: Any) -> dict[tuple[Any, ...], dict[str, Any]]:
+    stored: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in ProgramMonth.objects.for_org(org).values():
+        key = tuple(
+            row[name if name in ("stage", "period") else f"{name}_id"]
+            for name in PROGRAM_MONTH_KEYS
+        )
+        assert key not in stored, "one row per group"
+        stored[key] = {name: row[name] for name in (*FIGURES, "measures")}
+    return stored
+
+
 def assert_current(org: Any) -> None:
     assert stored(org) == brute_force(org)
+    assert program_stored(org) == program_brute_force(org)
 
 
 def series(org: Any, measures: list[Measure], seed: int = 3) -> None:
@@ -332,13 +365,29 @@ def test_the_refresh_takes_the_same_statements_whatever_the_number(
     measures = measures_in_two_programs(personas.org, count)
     series(personas.org, measures)
     ids = [measure.pk for measure in measures]
-    with django_assert_num_queries(4):  # savepoint, delete, insert … select, release
+    # savepoint, delete, insert … select; then the program months: savepoint, the programs'
+    # lock, delete, insert … select, release; release
+    with django_assert_num_queries(9):
         measure_months_refresh(
             organization_id=personas.org.pk, measure_ids=ids, periods=[month(0), month(1)]
         )
     written = {month(0), month(1)}
     expected = {key: sums for key, sums in brute_force(personas.org).items() if key[1] in written}
     assert stored(personas.org) == expected
+    programs = {
+        key: sums for key, sums in program_brute_force(personas.org).items() if key[-1] in written
+    }
+    assert program_stored(personas.org) == programs
+    # every month of the measures (the months they had and have): two more reads
+    with django_assert_num_queries(11):
+        measure_months_refresh(organization_id=personas.org.pk, measure_ids=ids)
+    assert_current(personas.org)
+    Measure.objects.for_org(personas.org).filter(pk=measures[0].pk).update(doi=DoI.IDENTIFIED)
+    moved = Measure.objects.for_org(personas.org).get(pk=measures[0].pk)
+    # the stage's update; savepoint, the program's lock, the groups' delete and insert, release
+    with django_assert_num_queries(6):
+        measure_months_stage(measure=moved)
+    assert_current(personas.org)
 
 
 def test_a_scenario_through_every_writer_keeps_the_table_current(personas):
@@ -409,3 +458,34 @@ def test_the_bench_seeds_leave_the_table_current():
     assert_current(org)
     bench_validation_queue_seed(org, result.admin)
     assert_current(org)
+    # Another size: the tree is deleted outright and seeded again, the roll-up with it.
+    bench_organization_seed(slug="bench-months", measures=40)
+    assert Measure.objects.for_org(org).count() == 40
+    assert_current(org)
+
+
+def test_restrict_on_program_months_follows_the_program_grants_only(personas):
+    """The sums have no owner: a lead reads their program's groups, a measure's owner none
+    (they read their own measures' rows in ``MeasureMonth``)."""
+    org = personas.org
+    measures = measures_in_two_programs(org, 6)
+    series(org, measures)
+    measure_months_rebuild(organization_id=org.pk)
+    lead = UserFactory()
+    MembershipFactory(organization=org, user=lead, role="")
+    assign_role(lead, Role.LEAD, measures[0].program)
+    owner = UserFactory()
+    MembershipFactory(organization=org, user=owner, role="")
+    Measure.objects.for_org(org).filter(pk=measures[1].pk).update(owner=owner)
+    everything = set(ProgramMonth.objects.for_org(org).values_list("pk", flat=True))
+    assert everything
+    for user, programs in (
+        (lead, {measures[0].program_id}),
+        (owner, set()),
+        (personas.admin, {m.program_id for m in measures}),
+        (personas.outsider, set()),
+    ):
+        rows = restrict(ProgramMonth.objects.all(), user, "view_financials", organization=org)
+        if programs:
+            assert "JOIN" not in str(rows.query)
+        assert set(rows.values_list("program_id", flat=True)) == programs

@@ -1,5 +1,5 @@
-"""The migrations that add the measure months and the current statuses fill them for the data
-already there, as the services would have."""
+"""The migrations that add the measure months, the current statuses and the program-month
+roll-up fill them for the data already there, as the services would have."""
 
 from __future__ import annotations
 
@@ -12,7 +12,13 @@ from django.utils import timezone
 
 from measures.models import Measure, MeasureMonth, MeasurePotential, StatusReport
 from tests.factories import MeasureFactory, MeasurePackageFactory, OrganizationFactory
-from tests.measures.test_measure_months import brute_force, series, stored
+from tests.measures.test_measure_months import (
+    brute_force,
+    program_brute_force,
+    program_stored,
+    series,
+    stored,
+)
 
 BEFORE = [("measures", "0010_financial_pending_index")]
 
@@ -56,6 +62,8 @@ def test_existing_series_and_statuses_are_filled_by_the_migrations():
     for org in orgs:
         assert MeasureMonth.objects.for_org(org).exists()
         assert stored(org) == brute_force(org)
+        assert program_stored(org)
+        assert program_stored(org) == program_brute_force(org)
     filled = Measure.objects.for_org(orgs[0]).get(pk=first.pk)
     assert (filled.implementation_status, filled.potential_status) == ("at_risk", "at_risk")
     other = Measure.objects.for_org(orgs[0]).get(pk=measures[orgs[0].pk][1].pk)
