@@ -36,6 +36,8 @@ NUMBER_FORMATS = {
     "count": "#,##0",
     "days": "#,##0",
     "percent": "0.0%",
+    "hours": "#,##0.0",
+    "date": "yyyy-mm-dd",
 }
 
 
@@ -48,6 +50,8 @@ class RecipientReport:
     recipient: Any
     tables: list[Table]
     generated_at: dt.datetime
+    # Whether the recipient may see financial figures (the widgets leave money out otherwise).
+    shows_money: bool = True
 
     @property
     def scope_label(self) -> str:
@@ -71,7 +75,8 @@ def scope_filters(definition: ReportDefinition) -> Filters:
 def report_for(
     *, definition: ReportDefinition, organization: Organization, recipient: Any
 ) -> RecipientReport:
-    """Every section of ``definition`` computed with ``recipient``'s grants only."""
+    """Every section of ``definition`` (widget keys) computed with ``recipient``'s grants only,
+    by the dashboards' own widgets."""
     scope = Scope(organization=organization, user=recipient, filters=scope_filters(definition))
     tables = [section_table(key, scope) for key in definition.sections]
     return RecipientReport(
@@ -80,6 +85,7 @@ def report_for(
         recipient=recipient,
         tables=tables,
         generated_at=timezone.now(),
+        shows_money=scope.may_view_financials,
     )
 
 
@@ -91,8 +97,10 @@ def cell_text(column: Column, value: Any) -> str:
         return f"{Decimal(value):,.2f}"
     if column.kind in ("count", "days") and isinstance(value, int | float | Decimal):
         return f"{int(value):,}"
+    if column.kind == "hours" and isinstance(value, int | float | Decimal):
+        return f"{Decimal(value):,.1f}"
     if column.kind == "percent" and isinstance(value, int | float | Decimal):
-        return f"{Decimal(value) * 100:.1f} %"
+        return f"{Decimal(value):,.1f} %"  # widgets give percentages (85.3), not fractions
     if isinstance(value, dt.date):
         return f"{value:%Y-%m-%d}"
     return str(value)
@@ -146,8 +154,8 @@ def render_xlsx(report: RecipientReport) -> bytes:
             values = []
             for column in table.columns:
                 value = row.get(column.key)
-                if isinstance(value, Decimal):
-                    value = float(value) if column.kind == "percent" else value
+                if column.kind == "percent" and isinstance(value, int | float | Decimal):
+                    value = float(value) / 100  # a fraction, shown as a percentage
                 values.append(value)
             sheet.append(values)
         for index, column in enumerate(table.columns, start=1):

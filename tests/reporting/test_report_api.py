@@ -27,7 +27,7 @@ def world():
 
 BODY = {
     "title": "Weekly steering pack",
-    "sections": ["value_by_stage", "open_exceptions_by_forum"],
+    "sections": ["doi_funnel", "exceptions_by_forum"],
     "formats": ["xlsx"],
     "audience_roles": ["executive"],
     "cron_minute": "0",
