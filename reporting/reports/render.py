@@ -31,6 +31,8 @@ CONTENT_TYPES = {
     ReportFormat.CSV: "text/csv",
 }
 ZIP_TYPE = "application/zip"
+# A PDF section of more columns than this is laid out on a landscape page in a smaller type.
+WIDE_COLUMNS = 7
 NUMBER_FORMATS = {
     "money": "#,##0.00;-#,##0.00",
     "count": "#,##0",
@@ -106,14 +108,14 @@ def cell_text(column: Column, value: Any) -> str:
     return str(value)
 
 
-def render_pdf(report: RecipientReport) -> bytes:
-    """The report as a PDF: each section's chart (inline SVG) and its table."""
-    from weasyprint import HTML
-
+def report_html(report: RecipientReport) -> str:
+    """The report as the HTML page the PDF is printed from: each section's chart (inline SVG)
+    above its table; a table of many columns gets a landscape page."""
     sections = [
         {
             "table": table,
             "chart": mark_safe(chart_svg(table)),  # noqa: S308 (built from escaped text only)
+            "wide": len(table.columns) > WIDE_COLUMNS,
             "cells": [
                 [(column, cell_text(column, row.get(column.key))) for column in table.columns]
                 for row in table.rows
@@ -121,10 +123,16 @@ def render_pdf(report: RecipientReport) -> bytes:
         }
         for table in report.tables
     ]
-    html = render_to_string(
+    return render_to_string(
         "reporting/reports/report.html", {"report": report, "sections": sections}
     )
-    return bytes(HTML(string=html).write_pdf())
+
+
+def render_pdf(report: RecipientReport) -> bytes:
+    """The report as a PDF (WeasyPrint)."""
+    from weasyprint import HTML
+
+    return bytes(HTML(string=report_html(report)).write_pdf())
 
 
 def _sheet_title(title: str, taken: set[str]) -> str:

@@ -17,7 +17,13 @@ from django.apps import apps
 from governance.errors import ValidationError
 from reporting.models import ReportDefinition
 from reporting.reports.charts import chart_svg
-from reporting.reports.render import NUMBER_FORMATS, cell_text, render, report_for
+from reporting.reports.render import (
+    NUMBER_FORMATS,
+    cell_text,
+    render,
+    report_for,
+    report_html,
+)
 from reporting.reports.sections import RENAMED, section_choices, section_registry
 from reporting.reports.services import DefinitionData, definition_create
 from reporting.widgets.base import Chart, ChartKind, Column, Filters, Scope, Table
@@ -81,6 +87,32 @@ def test_every_widget_renders_in_every_format_with_its_own_figures(personas):
     with zipfile.ZipFile(BytesIO(content)) as archive:
         for index, table in enumerate(tables, start=1):
             assert archive.read(f"{index:02d}-{table.key}.csv").decode("utf-8-sig") == table.csv()
+
+
+def test_every_table_and_chart_fits_its_pdf_page(personas):
+    from weasyprint import HTML
+
+    generate(personas.org, 60)
+    definition = every_widget_definition(personas)
+    report = report_for(
+        definition=definition, organization=personas.org, recipient=personas.executive
+    )
+    document = HTML(string=report_html(report)).render()
+
+    def boxes(box):
+        yield box
+        for child in getattr(box, "children", None) or []:
+            yield from boxes(child)
+
+    checked = 0
+    for page in document.pages:
+        page_box = page._page_box  # WeasyPrint's laid-out page
+        right = page_box.content_box_x() + page_box.width
+        for box in boxes(page_box):
+            if type(box).__name__ in ("TableBox", "InlineReplacedBox", "BlockReplacedBox"):
+                assert box.position_x + box.margin_width() <= right + 1, type(box).__name__
+                checked += 1
+    assert checked >= len(WIDGETS)
 
 
 def test_each_number_kind_has_its_number_format_in_the_workbook(personas):
