@@ -9,6 +9,7 @@ from reporting.views.reports import (
     ReportDefinitionRunView,
     ReportFileDownloadView,
 )
+from reporting.views.snapshots import SnapshotCompareView, SnapshotListView
 
 WIDGET_CSV = "widget/<slug:key>.csv"
 
@@ -63,4 +64,8 @@ urlpatterns += [
     ),
     path("reports/", ReportArchiveView.as_view(), name="report-archive"),
     path("reports/files/<int:pk>/", ReportFileDownloadView.as_view(), name="report-file-download"),
+]
+urlpatterns += [
+    path("snapshots/", SnapshotListView.as_view(), name="snapshot-list"),
+    path("snapshots/<int:pk>/", SnapshotCompareView.as_view(), name="snapshot-compare"),
 ]

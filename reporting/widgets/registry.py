@@ -15,6 +15,7 @@ from reporting.widgets.capacity import capacity_by_function
 from reporting.widgets.exceptions import exceptions_by_age, exceptions_by_forum, top_slips
 from reporting.widgets.series import budget_variance, plan_vs_actual
 from reporting.widgets.status import status_matrix
+from reporting.widgets.trend import value_trend
 from reporting.widgets.value import doi_funnel, value_bridge
 
 
@@ -42,6 +43,7 @@ WIDGETS: dict[str, Widget] = {
         ),
         Widget("budget_variance", "Budget variance by program", budget_variance, True),
         Widget("top_slips", "Top slips since the last report", top_slips, True),
+        Widget("value_trend", "Trend across snapshots", value_trend, True),
     )
 }
 

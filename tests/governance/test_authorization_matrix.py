@@ -289,6 +289,8 @@ ROUTES: dict[str, Route] = {
     "report-definition-delete": Route({"GET": "administer", "POST": "administer"}, "report"),
     "report-definition-run": Route({"POST": "administer"}, "report"),
     "report-archive": Route({"GET": "view"}),
+    "snapshot-list": Route({"GET": "view"}),
+    "snapshot-compare": Route({"GET": "view"}, "snapshot", org_wide=True),
     "report-file-download": Route({"GET": "view"}, "reportfile", own=True, admin_sees=True),
     "api:report-definition-list": Route({"GET": "administer", "POST": "administer"}, api=True),
     "api:report-definition-detail": Route(

@@ -168,8 +168,8 @@ def test_query_count_of_every_dashboard_page_is_constant(
 
 # Session, membership and grants, the navigation, the filters' choices (six), every widget's
 # grouped queries and the movements since the snapshot: fixed, whatever the number of measures
-# (39 on the owner's own work, 37 on the others, at both sizes).
-QUERY_BUDGET = 39
+# (41 on the owner's own work, 39 on the others, at both sizes).
+QUERY_BUDGET = 41
 
 
 def test_my_work_shows_what_awaits_me_and_my_own_measures_only(client, personas, world):
