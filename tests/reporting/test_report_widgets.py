@@ -7,15 +7,17 @@ from __future__ import annotations
 import importlib
 import re
 import zipfile
+from datetime import timedelta
 from decimal import Decimal
 from io import BytesIO
 from typing import get_args
 
 import pytest
 from django.apps import apps
+from django.utils import timezone
 
 from governance.errors import ValidationError
-from reporting.models import ReportDefinition
+from reporting.models import ReportDefinition, SnapshotKind
 from reporting.reports.charts import chart_svg
 from reporting.reports.render import (
     NUMBER_FORMATS,
@@ -26,6 +28,7 @@ from reporting.reports.render import (
 )
 from reporting.reports.sections import RENAMED, section_choices, section_registry
 from reporting.reports.services import DefinitionData, definition_create
+from reporting.services.snapshots import snapshot_take
 from reporting.widgets.base import Chart, ChartKind, Column, Filters, Scope, Table
 from reporting.widgets.registry import WIDGETS
 from tests.reporting.data import generate
@@ -45,6 +48,19 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
+def filled(personas) -> None:
+    """Generated measures and a snapshot of them a month ago, so that every widget has rows
+    (the trend one, and slips since the snapshot)."""
+    generate(personas.org, 60)
+    month_ago = timezone.now() - timedelta(days=30)
+    snapshot_take(
+        organization=personas.org,
+        kind=SnapshotKind.WEEKLY,
+        period=month_ago.date(),
+        now=month_ago,
+    )
+
+
 def every_widget_definition(personas) -> ReportDefinition:
     data = DefinitionData(
         title="Every widget", sections=list(WIDGETS), formats=["pdf", "xlsx", "csv"]
@@ -61,7 +77,7 @@ def test_the_sections_are_the_widgets_in_registry_order():
 
 
 def test_every_widget_renders_in_every_format_with_its_own_figures(personas):
-    generate(personas.org, 60)
+    filled(personas)
     definition = every_widget_definition(personas)
     user = personas.executive
     report = report_for(definition=definition, organization=personas.org, recipient=user)
@@ -92,7 +108,7 @@ def test_every_widget_renders_in_every_format_with_its_own_figures(personas):
 def test_every_table_and_chart_fits_its_pdf_page(personas):
     from weasyprint import HTML
 
-    generate(personas.org, 60)
+    filled(personas)
     definition = every_widget_definition(personas)
     report = report_for(
         definition=definition, organization=personas.org, recipient=personas.executive
@@ -118,7 +134,7 @@ def test_every_table_and_chart_fits_its_pdf_page(personas):
 def test_each_number_kind_has_its_number_format_in_the_workbook(personas):
     from openpyxl import load_workbook
 
-    generate(personas.org, 60)
+    filled(personas)
     definition = every_widget_definition(personas)
     report = report_for(
         definition=definition, organization=personas.org, recipient=personas.executive
