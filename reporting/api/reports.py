@@ -80,7 +80,13 @@ class ReportDefinitionSerializer(serializers.ModelSerializer):
 class ReportDefinitionWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     sections = NameListField(
-        child=serializers.ChoiceField(choices=section_choices()), max_length=50
+        child=serializers.ChoiceField(
+            choices=section_choices(),
+            error_messages={
+                "invalid_choice": '"{input}" is not a section: sections are the dashboard widgets.'
+            },
+        ),
+        max_length=50,
     )
     formats = NameListField(
         child=serializers.ChoiceField(choices=ReportFormat.choices), max_length=3

@@ -49,6 +49,7 @@ from reporting.demo.organization import (
 )
 from reporting.demo.people import members_ensure
 from reporting.demo.portfolios import PORTFOLIOS
+from reporting.demo.reports import demo_report_ensure, demo_snapshot_ensure
 
 # Share of measures booked to the larger business unit.
 INDUSTRIAL_SHARE = 0.6
@@ -222,7 +223,8 @@ def _forums(
 
 
 def demo_organization_seed(*, today: dt.date | None = None) -> DemoSeedResult:
-    """Create Acme Manufacturing with its people, hierarchy and forums, or complete it."""
+    """Create Acme Manufacturing with its people, hierarchy and forums, a snapshot and a weekly
+    leadership report, or complete it."""
     today = today or timezone.localdate()
     with transaction.atomic():
         organization, created = Organization.objects.get_or_create(
@@ -239,6 +241,8 @@ def demo_organization_seed(*, today: dt.date | None = None) -> DemoSeedResult:
             portfolios = _Builder(organization=organization, people=people, today=today).build()
             _forums(organization, people, portfolios)
             measure_months_rebuild(organization_id=organization.pk)
+            demo_snapshot_ensure(organization=organization, today=today)
+            demo_report_ensure(organization=organization, admin=people["admin"])
             token_key = None
             if created:
                 # The key exists only in this run's output: it is stored hashed.

@@ -3,6 +3,7 @@ PDF). Bars (vertical, horizontal, stacked) and lines; a funnel is drawn as horiz
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
@@ -18,6 +19,13 @@ def _number(value: Any) -> float:
     if isinstance(value, int | float | Decimal):
         return float(value)
     return 0.0
+
+
+def _category(value: Any) -> str:
+    """A category axis label: months as ``YYYY-MM``, other dates in full."""
+    if isinstance(value, dt.date):
+        return f"{value:%Y-%m}" if value.day == 1 else f"{value:%Y-%m-%d}"
+    return "" if value is None else str(value)
 
 
 def _legend(labels: list[str]) -> str:
@@ -41,16 +49,12 @@ def chart_svg(table: Table) -> str:
     series = [key for key in chart.series if key in labels]
     if not series:
         return ""
-    categories = [str(row.get(chart.label, "")) for row in table.rows]
+    categories = [_category(row.get(chart.label)) for row in table.rows]
+    # Drawn as given: a cumulative chart's series are running totals already (as on the
+    # dashboards), so they are not summed again here.
     values = [[_number(row.get(key)) for key in series] for row in table.rows]
     stacked = chart.kind == "stacked_bar"
     horizontal = chart.kind in ("horizontal_bar", "funnel")
-    if chart.cumulative:
-        running = [0.0] * len(series)
-        for row_values in values:
-            for index, value in enumerate(row_values):
-                running[index] += value
-                row_values[index] = running[index]
     peak = max(
         (sum(v for v in row if v > 0) if stacked else max(row, default=0.0)) for row in values
     )

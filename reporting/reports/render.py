@@ -31,11 +31,15 @@ CONTENT_TYPES = {
     ReportFormat.CSV: "text/csv",
 }
 ZIP_TYPE = "application/zip"
+# A PDF section of more columns than this is laid out on a landscape page in a smaller type.
+WIDE_COLUMNS = 7
 NUMBER_FORMATS = {
     "money": "#,##0.00;-#,##0.00",
     "count": "#,##0",
     "days": "#,##0",
     "percent": "0.0%",
+    "hours": "#,##0.0",
+    "date": "yyyy-mm-dd",
 }
 
 
@@ -48,6 +52,8 @@ class RecipientReport:
     recipient: Any
     tables: list[Table]
     generated_at: dt.datetime
+    # Whether the recipient may see financial figures (the widgets leave money out otherwise).
+    shows_money: bool = True
 
     @property
     def scope_label(self) -> str:
@@ -71,7 +77,8 @@ def scope_filters(definition: ReportDefinition) -> Filters:
 def report_for(
     *, definition: ReportDefinition, organization: Organization, recipient: Any
 ) -> RecipientReport:
-    """Every section of ``definition`` computed with ``recipient``'s grants only."""
+    """Every section of ``definition`` (widget keys) computed with ``recipient``'s grants only,
+    by the dashboards' own widgets."""
     scope = Scope(organization=organization, user=recipient, filters=scope_filters(definition))
     tables = [section_table(key, scope) for key in definition.sections]
     return RecipientReport(
@@ -80,6 +87,7 @@ def report_for(
         recipient=recipient,
         tables=tables,
         generated_at=timezone.now(),
+        shows_money=scope.may_view_financials,
     )
 
 
@@ -91,21 +99,23 @@ def cell_text(column: Column, value: Any) -> str:
         return f"{Decimal(value):,.2f}"
     if column.kind in ("count", "days") and isinstance(value, int | float | Decimal):
         return f"{int(value):,}"
+    if column.kind == "hours" and isinstance(value, int | float | Decimal):
+        return f"{Decimal(value):,.1f}"
     if column.kind == "percent" and isinstance(value, int | float | Decimal):
-        return f"{Decimal(value) * 100:.1f} %"
+        return f"{Decimal(value):,.1f} %"  # widgets give percentages (85.3), not fractions
     if isinstance(value, dt.date):
         return f"{value:%Y-%m-%d}"
     return str(value)
 
 
-def render_pdf(report: RecipientReport) -> bytes:
-    """The report as a PDF: each section's chart (inline SVG) and its table."""
-    from weasyprint import HTML
-
+def report_html(report: RecipientReport) -> str:
+    """The report as the HTML page the PDF is printed from: each section's chart (inline SVG)
+    above its table; a table of many columns gets a landscape page."""
     sections = [
         {
             "table": table,
             "chart": mark_safe(chart_svg(table)),  # noqa: S308 (built from escaped text only)
+            "wide": len(table.columns) > WIDE_COLUMNS,
             "cells": [
                 [(column, cell_text(column, row.get(column.key))) for column in table.columns]
                 for row in table.rows
@@ -113,10 +123,16 @@ def render_pdf(report: RecipientReport) -> bytes:
         }
         for table in report.tables
     ]
-    html = render_to_string(
+    return render_to_string(
         "reporting/reports/report.html", {"report": report, "sections": sections}
     )
-    return bytes(HTML(string=html).write_pdf())
+
+
+def render_pdf(report: RecipientReport) -> bytes:
+    """The report as a PDF (WeasyPrint)."""
+    from weasyprint import HTML
+
+    return bytes(HTML(string=report_html(report)).write_pdf())
 
 
 def _sheet_title(title: str, taken: set[str]) -> str:
@@ -146,8 +162,8 @@ def render_xlsx(report: RecipientReport) -> bytes:
             values = []
             for column in table.columns:
                 value = row.get(column.key)
-                if isinstance(value, Decimal):
-                    value = float(value) if column.kind == "percent" else value
+                if column.kind == "percent" and isinstance(value, int | float | Decimal):
+                    value = float(value) / 100  # a fraction, shown as a percentage
                 values.append(value)
             sheet.append(values)
         for index, column in enumerate(table.columns, start=1):

@@ -24,7 +24,7 @@ from governance.errors import StaleVersion, ValidationError
 from governance.models import MemberKind, Membership, Organization, Portfolio, Program, Project
 from governance.models.tenancy import Role
 from reporting.models import ReportDefinition, ReportFormat, ReportRecipient
-from reporting.reports.sections import section_registry
+from reporting.reports.sections import RENAMED, section_registry
 
 TASK_NAME = "reporting.report_run"
 TITLE_MAX = 200
@@ -76,6 +76,14 @@ def _scope_node(organization: Organization, data: DefinitionData) -> tuple[Any, 
     return None, {"portfolio_id": None, "program_id": None, "project_id": None}
 
 
+def unknown_sections_message(unknown: list[Any]) -> str:
+    """Which keys are not sections, with the widget that replaced a former section's key."""
+    named = [
+        f"{key} (now {RENAMED[key]})" if key in RENAMED else str(key) for key in map(str, unknown)
+    ]
+    return f"Unknown section: {', '.join(named)}. Sections are the dashboard widgets."
+
+
 def _clean(organization: Organization, data: DefinitionData) -> tuple[dict, list[int]]:
     """Every problem of ``data`` at once, or the model fields and the recipients' ids."""
     errors: dict[str, list[str]] = {}
@@ -89,7 +97,7 @@ def _clean(organization: Organization, data: DefinitionData) -> tuple[dict, list
     if not sections:
         errors["sections"] = ["Choose at least one section."]
     elif unknown := [key for key in sections if key not in registry]:
-        errors["sections"] = [f"Unknown section: {', '.join(map(str, unknown))}."]
+        errors["sections"] = [unknown_sections_message(unknown)]
     formats = list(dict.fromkeys(data.formats or []))
     if not formats:
         errors["formats"] = ["Choose at least one format."]

@@ -415,7 +415,7 @@ def report_rows_seed(tenant: Tenant, org: Any, admin: Any) -> None:
     definition = ReportDefinition.objects.create(
         organization=org,
         title="Fuzz leadership report",
-        sections=["value_by_stage"],
+        sections=["doi_funnel"],
         formats=["csv"],
         audience_roles=["admin"],
     )
@@ -579,7 +579,7 @@ def test_operation_refuses_callers_without_valid_credentials(
     if "/report-definitions/" in path:
         body = {
             "title": "Anonymous",
-            "sections": ["value_by_stage"],
+            "sections": ["doi_funnel"],
             "formats": ["csv"],
             "audience_roles": ["executive"],
         }

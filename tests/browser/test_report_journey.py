@@ -30,7 +30,7 @@ def test_admin_schedules_runs_and_downloads_a_report(
 
     page.get_by_role("link", name="New report").click()
     page.get_by_label("Title").fill("Weekly steering pack")
-    page.get_by_label("Value by stage").check()
+    page.get_by_label("DoI funnel").check()
     page.get_by_label("Executive").check()
     page.get_by_label("People").select_option(value=str(world.lead_a.pk))
     page.get_by_label("PDF").check()
@@ -39,7 +39,7 @@ def test_admin_schedules_runs_and_downloads_a_report(
     expect(page.get_by_text("Not a valid hour for a schedule")).to_be_visible()
     expect(page.get_by_label("Title")).to_have_value("Weekly steering pack")
     expect(page.get_by_label("Hour")).to_have_value("25")
-    expect(page.get_by_label("Value by stage")).to_be_checked()
+    expect(page.get_by_label("DoI funnel")).to_be_checked()
     assert_accessible(page)
     screenshot("report-schedule-refused")
 

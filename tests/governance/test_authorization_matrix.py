@@ -766,7 +766,7 @@ def world_reports(world: World, integrator: object) -> None:
         definitions[scope] = ReportDefinition.objects.create(
             organization=organization,
             title=f"Leadership report {scope}",
-            sections=["value_by_stage"],
+            sections=["doi_funnel"],
             formats=["csv"],
             audience_roles=["executive"],
         )

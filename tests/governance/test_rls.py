@@ -342,7 +342,7 @@ def report_rows_seed(organization: Any, admin: Any) -> None:
     definition = ReportDefinition.objects.create(
         organization=organization,
         title="Leadership report",
-        sections=["value_by_stage"],
+        sections=["doi_funnel"],
         formats=["csv"],
     )
     ReportRecipient.objects.create(organization=organization, definition=definition, user=admin)

@@ -9,11 +9,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from governance.models import Organization, Role
 from governance.services.grants import assign_role
 from measures.models import FinancialEntry, Measure
+from measures.services.figures import measure_months_rebuild
 from reporting.models import ReportDefinition
+from reporting.reports.render import NUMBER_FORMATS
 from reporting.reports.services import DefinitionData, definition_create
+from reporting.widgets.base import Filters, Scope, Table
+from reporting.widgets.registry import WIDGETS
 from tests.factories import (
     MeasureFactory,
     MembershipFactory,
@@ -78,6 +84,7 @@ def make_report_world() -> ReportWorld:
     _benefit(measure_a, "forecast", FORECAST_A)
     _benefit(measure_b, "plan", PLAN_B)
     _benefit(measure_b, "forecast", FORECAST_B)
+    measure_months_rebuild(organization_id=org.pk)
     outsider = UserFactory(username="globex-admin")
     MembershipFactory(organization=other, user=outsider, role="")
     assign_role(outsider, Role.ADMIN, other)
@@ -98,10 +105,11 @@ def make_report_world() -> ReportWorld:
 
 
 def leadership_definition(world: ReportWorld, **overrides: Any) -> ReportDefinition:
-    """The whole organization's report for the executives (by role) and program A's lead."""
+    """The whole organization's report (every widget) for the executives (by role) and program
+    A's lead."""
     data = DefinitionData(
         title="Weekly leadership report",
-        sections=["value_by_stage", "open_exceptions_by_forum", "approvals_pending_by_age"],
+        sections=list(WIDGETS),
         formats=["pdf", "xlsx"],
         audience_roles=[Role.EXECUTIVE],
         recipients=[world.lead_a.pk],
@@ -125,3 +133,34 @@ def xlsx_sheets(content: bytes) -> dict[str, list[tuple[Any, ...]]]:
         sheet.title: [tuple(row) for row in sheet.iter_rows(values_only=True)]
         for sheet in workbook.worksheets
     }
+
+
+def widget_table(world: ReportWorld, user: Any, key: str, **filters: Any) -> Table:
+    """Widget ``key`` as the dashboard computes it for ``user`` (the report's own figures)."""
+    scope = Scope(organization=world.org, user=user, filters=Filters(**filters))
+    return WIDGETS[key].compute(scope)
+
+
+def _as_stored(kind: str, value: Any) -> Any:
+    """A table's value as a workbook gives it back: numbers as floats, dates as dates."""
+    if value is None or value == "":
+        return None
+    if kind == "percent":
+        return pytest.approx(float(value) / 100)
+    if kind in NUMBER_FORMATS and not isinstance(value, dt.date):
+        return pytest.approx(float(value))
+    return value
+
+
+def _read_back(value: Any) -> Any:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def assert_sheet_is_table(rows: list[tuple[Any, ...]], table: Table) -> None:
+    """A workbook sheet holds exactly ``table``: its labels, then its rows, numbers as numbers."""
+    assert rows[0] == tuple(column.label for column in table.columns)
+    body = [tuple(_read_back(value) for value in row) for row in rows[1 : 1 + len(table.rows)]]
+    assert body == [
+        tuple(_as_stored(column.kind, row.get(column.key)) for column in table.columns)
+        for row in table.rows
+    ]

@@ -3,6 +3,8 @@ and the error shape of refused writes (which change nothing)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django_celery_beat.models import PeriodicTask
 
@@ -27,7 +29,7 @@ def world():
 
 BODY = {
     "title": "Weekly steering pack",
-    "sections": ["value_by_stage", "open_exceptions_by_forum"],
+    "sections": ["doi_funnel", "exceptions_by_forum"],
     "formats": ["xlsx"],
     "audience_roles": ["executive"],
     "cron_minute": "0",
@@ -73,6 +75,10 @@ def test_a_refused_definition_names_every_problem_and_writes_nothing(api_as, wor
     assert not ReportDefinition.objects.for_org(world.org).exists()
     unknown = client.post(f"{BASE}/report-definitions/", {**BODY, "sections": ["nope"]})
     assert unknown.status_code == 400 and "sections" in unknown.json()["errors"]
+    former = client.post(f"{BASE}/report-definitions/", {**BODY, "sections": ["value_by_stage"]})
+    assert former.status_code == 400
+    assert "sections are the dashboard widgets" in json.dumps(former.json()["errors"]["sections"])
+    assert not ReportDefinition.objects.for_org(world.org).exists()
 
 
 def test_put_replaces_the_definition_and_validates_like_create(api_as, world):

@@ -13,12 +13,15 @@ from django_celery_beat.models import PeriodicTask
 from config.celery import app
 from reporting.models import ReportDefinition, ReportFile, ReportRun, RunState
 from reporting.reports.runs import MAX_ATTEMPTS
+from reporting.widgets.registry import WIDGETS
 from tests.reporting.reports_world import (
     FORECAST_A,
     FORECAST_B,
+    assert_sheet_is_table,
     leadership_definition,
     make_report_world,
     pdf_text,
+    widget_table,
     xlsx_sheets,
 )
 
@@ -82,19 +85,24 @@ def test_a_scheduled_report_reaches_each_recipient_in_their_own_scope(celery_wor
     viewer = pdf_text(read("acme-viewer", "pdf"))
     assert money(FORECAST_A) not in viewer and money(FORECAST_B) not in viewer
 
+    people = {user.username: user for user in (world.executive, world.lead_a, world.viewer)}
+    for name, user in people.items():
+        # Each workbook is the recipient's own dashboard widgets, sheet by sheet.
+        sheets = xlsx_sheets(read(name, "xlsx"))
+        for rows, key in zip(sheets.values(), WIDGETS, strict=True):
+            assert_sheet_is_table(rows, widget_table(world, user, key))
+
     def forecasts(name: str) -> dict[str, float]:
-        rows = xlsx_sheets(read(name, "xlsx"))["Value by stage"]
+        rows = xlsx_sheets(read(name, "xlsx"))["DoI funnel"]
         column = rows[0].index("Forecast")
-        return {
-            row[0]: row[column] for row in rows[1:] if row and row[0] in ("Defined", "Identified")
-        }
+        return {row[0]: row[column] for row in rows[1:] if row and row[column]}
 
     assert forecasts("acme-lead-a") == {"Defined": pytest.approx(float(FORECAST_A))}
     assert forecasts("acme-executive") == {
         "Defined": pytest.approx(float(FORECAST_A)),
         "Identified": pytest.approx(float(FORECAST_B)),
     }
-    assert "Forecast" not in xlsx_sheets(read("acme-viewer", "xlsx"))["Value by stage"][0]
+    assert "Forecast" not in xlsx_sheets(read("acme-viewer", "xlsx"))["DoI funnel"][0]
     # The e-mail task ran after the run committed.
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and any(
@@ -109,7 +117,7 @@ def test_a_failing_run_is_retried_and_ends_failed_with_its_reason(celery_worker,
     definition = leadership_definition(world)
     # A section removed since the definition was written: rendering cannot succeed.
     ReportDefinition.objects.for_org(world.org).filter(pk=definition.pk).update(
-        sections=["value_by_stage", "retired_widget"]
+        sections=["doi_funnel", "retired_widget"]
     )
     fire(definition)
     first = wait_for_run(definition, {RunState.FAILED})

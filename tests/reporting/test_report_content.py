@@ -14,13 +14,17 @@ from governance.models import Notification
 from reporting.models import ReportDefinition, ReportFile, ReportRun, RunState, Trigger
 from reporting.reports.render import render, report_for
 from reporting.reports.runs import audience_of, report_run
+from reporting.widgets.registry import WIDGETS
 from tests.reporting.reports_world import (
     FORECAST_A,
     FORECAST_B,
     PLAN_A,
+    PLAN_B,
+    assert_sheet_is_table,
     leadership_definition,
     make_report_world,
     pdf_text,
+    widget_table,
     xlsx_sheets,
 )
 
@@ -70,18 +74,34 @@ def test_inactive_people_are_left_out(world):
     assert audience_of(definition=definition, organization=world.org) == [world.executive]
 
 
+def funnel(sheets: dict) -> dict[str, dict[str, object]]:
+    """The DoI funnel sheet's rows by stage, as ``{stage: {header: value}}``."""
+    header, *rows = sheets["DoI funnel"]
+    return {row[0]: dict(zip(header, row, strict=True)) for row in rows if row and row[0]}
+
+
+def assert_report_is_the_widgets(world, user, sheets: dict) -> None:
+    """Every sheet is the dashboard widget's table for that user, in registry order."""
+    assert len(sheets) == len(WIDGETS)
+    for rows, key in zip(sheets.values(), WIDGETS, strict=True):
+        assert_sheet_is_table(rows, widget_table(world, user, key))
+
+
 def test_a_program_lead_gets_only_their_programs_figures(world):
     definition = leadership_definition(world)
     report = report_for(definition=definition, organization=world.org, recipient=world.lead_a)
     text = pdf_text(render(report, "pdf")[0])
     assert money(FORECAST_A) in text and money(PLAN_A) in text
-    assert money(FORECAST_B) not in text
+    assert money(FORECAST_B) not in text and money(PLAN_B) not in text
     sheets = xlsx_sheets(render(report, "xlsx")[0])
-    values = sheets["Value by stage"]
-    assert values[0][:3] == ("Stage", "Plan", "Forecast")
-    assert values[1][0] == "Defined"
-    assert (number(values[1][1]), number(values[1][2])) == (PLAN_A, FORECAST_A)
-    assert len([row for row in values[1:] if row and row[0]]) == 2  # the row and the note
+    assert_report_is_the_widgets(world, world.lead_a, sheets)
+    stages = funnel(sheets)
+    assert stages["Defined"]["Measures"] == 1
+    assert (number(stages["Defined"]["Plan"]), number(stages["Defined"]["Forecast"])) == (
+        PLAN_A,
+        FORECAST_A,
+    )
+    assert stages["Identified"]["Measures"] == 0 and number(stages["Identified"]["Plan"]) == 0
 
 
 def test_the_executive_gets_the_whole_organization(world):
@@ -90,9 +110,12 @@ def test_the_executive_gets_the_whole_organization(world):
     text = pdf_text(render(report, "pdf")[0])
     assert money(FORECAST_A) in text and money(FORECAST_B) in text
     sheets = xlsx_sheets(render(report, "xlsx")[0])
-    rows = {row[0]: row for row in sheets["Value by stage"][1:3]}
-    assert number(rows["Defined"][2]) == FORECAST_A
-    assert number(rows["Identified"][2]) == FORECAST_B
+    assert_report_is_the_widgets(world, world.executive, sheets)
+    stages = funnel(sheets)
+    assert number(stages["Defined"]["Forecast"]) == FORECAST_A
+    assert number(stages["Identified"]["Forecast"]) == FORECAST_B
+    bridge = {row[0]: row for row in sheets["Value bridge"][1:] if row and row[0]}
+    assert number(bridge["Target"][2]) == PLAN_A + PLAN_B  # no target set: the plan total
 
 
 def test_a_viewer_gets_no_money(world):
@@ -102,8 +125,10 @@ def test_a_viewer_gets_no_money(world):
     assert money(FORECAST_A) not in text and money(PLAN_A) not in text
     assert "not shown for your role" in text
     sheets = xlsx_sheets(render(report, "xlsx")[0])
+    assert_report_is_the_widgets(world, world.viewer, sheets)
     headers = {cell for rows in sheets.values() for cell in (rows[0] if rows else ())}
-    assert not headers & {"Plan", "Forecast", "Value at risk"}
+    assert not headers & {"Plan", "Forecast", "Value at risk", "Amount requested"}
+    assert funnel(sheets)["Defined"]["Measures"] == 1  # counts stay
 
 
 def test_money_cells_are_numbers_with_a_number_format(world):
@@ -111,9 +136,11 @@ def test_money_cells_are_numbers_with_a_number_format(world):
 
     definition = leadership_definition(world)
     report = report_for(definition=definition, organization=world.org, recipient=world.executive)
-    sheet = load_workbook(BytesIO(render(report, "xlsx")[0]))["Value by stage"]
-    assert isinstance(sheet["C2"].value, int | float | Decimal)
-    assert sheet["C2"].number_format.startswith("#,##0.00")
+    sheet = load_workbook(BytesIO(render(report, "xlsx")[0]))["DoI funnel"]
+    header = [cell.value for cell in sheet[1]]
+    cell = sheet.cell(row=2, column=header.index("Forecast") + 1)
+    assert isinstance(cell.value, int | float | Decimal)
+    assert cell.number_format.startswith("#,##0.00")
 
 
 def test_csv_is_one_file_per_section_zipped(world):
@@ -121,15 +148,16 @@ def test_csv_is_one_file_per_section_zipped(world):
     report = report_for(definition=definition, organization=world.org, recipient=world.lead_a)
     content, name, content_type = render(report, "csv")
     assert name.endswith(".zip") and content_type == "application/zip"
+    expected = [f"{index:02d}-{key}.csv" for index, key in enumerate(WIDGETS, start=1)]
     with zipfile.ZipFile(BytesIO(content)) as archive:
-        names = archive.namelist()
-        first = archive.read(names[0]).decode("utf-8-sig")
-    assert names == [
-        "01-value_by_stage.csv",
-        "02-open_exceptions_by_forum.csv",
-        "03-approvals_pending_by_age.csv",
-    ]
-    assert f"Defined,{PLAN_A}" in first
+        assert archive.namelist() == expected
+        files = {
+            key: archive.read(name).decode("utf-8-sig")
+            for key, name in zip(WIDGETS, expected, strict=True)
+        }
+    for key, text in files.items():
+        assert text == widget_table(world, world.lead_a, key).csv()
+    assert f"Defined,1,,,{PLAN_A},{FORECAST_A}" in files["doi_funnel"]
 
 
 def test_a_run_stores_and_mails_each_recipient_their_files(
@@ -244,26 +272,21 @@ def test_exceptions_and_approvals_sections_count_only_what_the_recipient_sees(wo
     def table(user, key):
         return section_table(key, Scope(organization=world.org, user=user, filters=Filters()))
 
-    executive = table(world.executive, "open_exceptions_by_forum")
+    executive = table(world.executive, "exceptions_by_forum")
     assert executive.rows == [
-        {"forum": "Supply chain SteerCo", "cases": 2, "value_at_risk": Decimal("12000.00")}
+        {"forum": "Supply chain SteerCo", "count": 2, "value_at_risk": Decimal("12000.00")}
     ]
-    lead = table(world.lead_a, "open_exceptions_by_forum")
+    lead = table(world.lead_a, "exceptions_by_forum")
     assert lead.rows == [
-        {"forum": "Supply chain SteerCo", "cases": 1, "value_at_risk": Decimal("5000.00")}
+        {"forum": "Supply chain SteerCo", "count": 1, "value_at_risk": Decimal("5000.00")}
     ]
-    viewer = table(world.viewer, "open_exceptions_by_forum")
-    assert viewer.rows == [{"forum": "Supply chain SteerCo", "cases": 2}]
+    viewer = table(world.viewer, "exceptions_by_forum")
+    assert viewer.rows == [{"forum": "Supply chain SteerCo", "count": 2}]
     assert "value_at_risk" not in [column.key for column in viewer.columns]
-    ages = {
-        row["age"]: row["requests"]
-        for row in table(world.executive, "approvals_pending_by_age").rows
-    }
-    assert ages == {"Under 7 days": 1, "7 to 14 days": 0, "15 to 30 days": 1, "Over 30 days": 0}
-    ages = {
-        row["age"]: row["requests"] for row in table(world.lead_a, "approvals_pending_by_age").rows
-    }
-    assert ages == {"Under 7 days": 1, "7 to 14 days": 0, "15 to 30 days": 0, "Over 30 days": 0}
+    ages = {row["age"]: row["count"] for row in table(world.executive, "approvals_by_age").rows}
+    assert list(ages.values()) == [1, 1, 0, 0]  # up to a week, 8 to 30, 31 to 90, over 90
+    ages = {row["age"]: row["count"] for row in table(world.lead_a, "approvals_by_age").rows}
+    assert list(ages.values()) == [1, 0, 0, 0]
 
 
 def test_a_run_moves_only_along_its_states(world):
@@ -290,7 +313,7 @@ def test_a_failing_render_records_the_reason_and_a_retry_completes_the_run(world
 
     definition = leadership_definition(world)
     ReportDefinition.objects.for_org(world.org).filter(pk=definition.pk).update(
-        sections=["value_by_stage", "retired_widget"]
+        sections=["doi_funnel", "retired_widget"]
     )
     with pytest.raises(ReportFailed) as failure:
         report_run(definition=definition, triggered_by=Trigger.BEAT, task_id="beat-7")
@@ -299,7 +322,7 @@ def test_a_failing_render_records_the_reason_and_a_retry_completes_the_run(world
     assert "retired_widget" in run.reason
     assert not ReportFile.objects.for_org(world.org).exists()
     ReportDefinition.objects.for_org(world.org).filter(pk=definition.pk).update(
-        sections=["value_by_stage"]
+        sections=["doi_funnel"]
     )
     again = report_run(definition=definition, triggered_by=Trigger.BEAT, run=run)
     assert again is not None

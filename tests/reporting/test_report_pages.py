@@ -31,7 +31,7 @@ def form_data(world, **changes):
     data = {
         "title": "Monthly steering pack",
         "scope": f"program:{world.program_a.pk}",
-        "sections": ["value_by_stage", "approvals_pending_by_age"],
+        "sections": ["doi_funnel", "approvals_by_age"],
         "formats": ["pdf", "csv"],
         "audience_roles": ["lead"],
         "recipients": [str(world.executive.pk)],

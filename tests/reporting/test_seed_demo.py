@@ -25,6 +25,10 @@ from governance.models import (
 from governance.services.grants import grants_held
 from measures.models import Measure, MeasurePackage
 from reporting.demo import bench_shape
+from reporting.models import ReportDefinition, ReportFile, ReportRun, RunState, Snapshot
+from reporting.reports.runs import run_now
+from reporting.widgets.registry import WIDGETS
+from tests.reporting.reports_world import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +87,8 @@ def counts(org: Organization) -> dict[str, int]:
         "forum_members": ForumMember.objects.for_org(org).count(),
         "tokens": ApiToken.objects.for_org(org).count(),
         "audit_events": AuditEvent.objects.for_org(org).count(),
+        "snapshots": Snapshot.objects.for_org(org).count(),
+        "report_definitions": ReportDefinition.objects.for_org(org).count(),
     }
 
 
@@ -146,6 +152,41 @@ def test_seed_demo_twice_changes_nothing_and_shows_the_token_once():
     key = ApiToken.objects.for_org(org).get().prefix
     assert key in first and key not in second
     assert "http://127.0.0.1:8000" in first and "owner2" in first
+
+
+def test_demo_has_a_snapshot_and_a_weekly_report_that_runs_now(
+    settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    from config.celery import app
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    seed()
+    org = Organization.objects.get(slug="acme")
+    assert Snapshot.objects.for_org(org).count() == 1
+    definition = ReportDefinition.objects.for_org(org).select_related("periodic_task").get()
+    assert definition.title == "Weekly leadership report"
+    assert definition.sections == list(WIDGETS)
+    assert (definition.formats, definition.audience_roles) == (["pdf", "xlsx"], ["executive"])
+    assert (definition.cron_minute, definition.cron_hour, definition.cron_day_of_week) == (
+        "0",
+        "7",
+        "1",
+    )
+    assert definition.periodic_task is not None and definition.periodic_task.enabled
+
+    # "Run now" as `make demo` runs it: tasks eager, no worker.
+    monkeypatch.setattr(app.conf, "task_always_eager", True)
+    admin = get_user_model().objects.get(username="admin")
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_now(definition=definition, by=admin)
+    run = ReportRun.objects.for_org(org).get(pk=run.pk)
+    assert (run.state, run.reason) == (RunState.DONE, "")
+    executive = get_user_model().objects.get(username="executive")
+    pdf = ReportFile.objects.for_org(org).get(run=run, recipient=executive, format="pdf")
+    with pdf.file.open("rb") as handle:
+        text = pdf_text(handle.read())
+    assert "Weekly leadership report" in text and "DoI funnel" in text
 
 
 def test_bench_tenant_has_the_asked_measures_with_consistent_ancestor_keys():
