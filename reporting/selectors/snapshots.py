@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Case, CharField, Count, F, QuerySet, Sum, Value, When
 
 from governance.access import Action, restrict
 from governance.models import Organization
 from measures.fiscal import add_months
-from measures.models import DOI_ORDER, FIGURES, DoI, Measure, MeasureMonth
+from measures.models import DOI_ORDER, FIGURES, DoI, MeasureMonth
 from reporting.models import Snapshot, SnapshotMeasure
 from reporting.widgets import Scope
 
@@ -151,22 +151,25 @@ def stage_movements(scope: Scope, snapshot: Snapshot) -> list[StageMovement]:
         .order_by()
     ):
         moves[stage].value_now = value or ZERO
-    # Each measure's stage then against now: one grouped query over the pairs, plus measures
-    # new since the snapshot (they entered their stage) in the same pass.
-    stage_now = Subquery(
-        Measure.objects.filter(
-            organization_id=OuterRef("organization_id"),
-            pk=OuterRef("measure_id"),
-            archived_at__isnull=True,
-        ).values("doi")[:1]
+    # Each measure's stage then against now: one grouped query over the pairs, joined to the
+    # measure (a correlated subquery per row took 125 ms at 50,000 measures); an archived
+    # measure has no stage now. A measure deleted since has no pair: it left its stage.
+    stage_now = Case(
+        When(measure__archived_at__isnull=True, then=F("measure__doi")),
+        default=Value(None),
+        output_field=CharField(),
     )
+    paired: dict[str, int] = {}
     for before, after, count in (
         then.annotate(now=stage_now).values_list("stage", "now").annotate(n=Count("id")).order_by()
     ):
+        paired[before] = paired.get(before, 0) + count
         if before != after:
             moves[before].left += count
             if after is not None:
                 moves[after].entered += count
+    for stage, move in moves.items():
+        move.left += move.count_then - paired.get(stage, 0)
     taken = SnapshotMeasure.objects.for_org(scope.organization).filter(snapshot_id=snapshot.pk)
     for stage, count in (
         now.exclude(pk__in=taken.values("measure_id"))

@@ -222,11 +222,14 @@ def test_stage_movements_count_what_entered_and_left(personas):
     transition(measures[0], DoI.ON_HOLD, admin)
     transition(measures[1], DoI.CANCELLED, admin, reason="No longer needed.")
     MeasureFactory(package=measures[2].package)
-    moves = {move.stage: move for move in stage_movements(Scope(org, admin), snapshot)}
-    assert (moves["defined"].count_then, moves["defined"].count_now) == (4, 3)
-    assert (moves["defined"].left, moves["defined"].entered) == (2, 1)
-    assert (moves["on_hold"].entered, moves["cancelled"].entered) == (1, 1)
+    from governance.services.hierarchy import node_archive
+
     forecast = brute_force(org, year_start(org))
+    node_archive(node=measures[3], by=admin)  # archived since: it left, and entered nothing
+    moves = {move.stage: move for move in stage_movements(Scope(org, admin), snapshot)}
+    assert (moves["defined"].count_then, moves["defined"].count_now) == (4, 2)
+    assert (moves["defined"].left, moves["defined"].entered) == (3, 1)
+    assert (moves["on_hold"].entered, moves["cancelled"].entered) == (1, 1)
     assert moves["defined"].value_then == sum(f["benefit_forecast"] for f in forecast.values())
     assert moves["on_hold"].value_now == forecast[measures[0].pk]["benefit_forecast"]
 
