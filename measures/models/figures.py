@@ -50,7 +50,26 @@ def _figure() -> models.DecimalField:
     return models.DecimalField(max_digits=18, decimal_places=2, default=0)
 
 
-class MeasureMonth(TenantModel):
+class Figures(models.Model):
+    """The nine figures a row of the read models holds: benefit by plan, baseline, forecast,
+    actual and validated, and cost (one-time plus recurring) by plan, baseline, forecast and
+    actual (``FIGURES``)."""
+
+    benefit_plan = _figure()
+    benefit_baseline = _figure()
+    benefit_forecast = _figure()
+    benefit_actual = _figure()
+    benefit_validated = _figure()
+    cost_plan = _figure()
+    cost_baseline = _figure()
+    cost_forecast = _figure()
+    cost_actual = _figure()
+
+    class Meta:
+        abstract = True
+
+
+class MeasureMonth(TenantModel, Figures):
     """A measure's benefit and cost in one month, as the dashboards sum them."""
 
     # Carries its measure's ancestor keys: ``restrict`` filters the row itself (no join).
@@ -80,15 +99,6 @@ class MeasureMonth(TenantModel):
         "governance.LegalEntity", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     stage = models.CharField(max_length=20, choices=DoI.choices, default=DoI.DEFINED)
-    benefit_plan = _figure()
-    benefit_baseline = _figure()
-    benefit_forecast = _figure()
-    benefit_actual = _figure()
-    benefit_validated = _figure()
-    cost_plan = _figure()
-    cost_baseline = _figure()
-    cost_forecast = _figure()
-    cost_actual = _figure()
 
     class Meta:
         ordering = ["period"]
@@ -127,7 +137,7 @@ PROGRAM_MONTH_KEYS: tuple[str, ...] = (
 )
 
 
-class ProgramMonth(TenantModel):
+class ProgramMonth(TenantModel, Figures):
     """The figures of a program's live measures of one function, business unit, legal entity
     and stage in one month: ``MeasureMonth`` summed, and how many measure rows it sums."""
 
@@ -157,15 +167,6 @@ class ProgramMonth(TenantModel):
         "governance.LegalEntity", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     stage = models.CharField(max_length=20, choices=DoI.choices, default=DoI.DEFINED)
-    benefit_plan = _figure()
-    benefit_baseline = _figure()
-    benefit_forecast = _figure()
-    benefit_actual = _figure()
-    benefit_validated = _figure()
-    cost_plan = _figure()
-    cost_baseline = _figure()
-    cost_forecast = _figure()
-    cost_actual = _figure()
     measures = models.PositiveIntegerField(default=0, help_text="Measure rows summed.")
 
     class Meta:

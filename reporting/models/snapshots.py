@@ -16,6 +16,7 @@ from django.db import models
 
 from governance.models import TenantModel
 from measures.models import DoI, ImplementationStatus, PotentialStatus
+from measures.models.figures import Figures
 
 
 class SnapshotKind(models.TextChoices):
@@ -60,11 +61,7 @@ def _history_key(to: str) -> models.ForeignKey:
     )
 
 
-def _figure() -> models.DecimalField:
-    return models.DecimalField(max_digits=18, decimal_places=2, default=0)
-
-
-class SnapshotMeasure(TenantModel):
+class SnapshotMeasure(TenantModel, Figures):
     """One measure in a snapshot, with its fiscal-year figures as reported then."""
 
     ACCESS_KEYS = "measure"
@@ -96,15 +93,6 @@ class SnapshotMeasure(TenantModel):
     potential_status = models.CharField(max_length=10, choices=PotentialStatus.choices, blank=True)
     end_date = models.DateField(null=True, blank=True)
     baseline_end_date = models.DateField(null=True, blank=True)
-    benefit_plan = _figure()
-    benefit_baseline = _figure()
-    benefit_forecast = _figure()
-    benefit_actual = _figure()
-    benefit_validated = _figure()
-    cost_plan = _figure()
-    cost_baseline = _figure()
-    cost_forecast = _figure()
-    cost_actual = _figure()
 
     class Meta:
         ordering = ["code"]
