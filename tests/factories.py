@@ -6,6 +6,8 @@ are derived from the parent, the same way the services set them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import factory
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -139,3 +141,14 @@ class MeasureFactory(factory.django.DjangoModelFactory):
     organization = factory.LazyAttribute(lambda o: o.package.organization)
     code = factory.Sequence(lambda n: f"M-{n:05d}")
     title = factory.Sequence(lambda n: f"Measure {n}")
+
+    @classmethod
+    def _create(cls, model_class: type[Measure], *args: Any, **kwargs: Any) -> Measure:
+        """Saved as ``node_create`` leaves it: counted in its program's tally."""
+        from measures.services.figures import program_tallies_refresh
+
+        measure = super()._create(model_class, *args, **kwargs)
+        program_tallies_refresh(
+            organization_id=measure.organization_id, programs=[measure.program_id]
+        )
+        return measure

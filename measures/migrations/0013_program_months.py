@@ -19,7 +19,7 @@ def fill(apps, schema_editor):
             programs=None,
             periods=None,
         )
-    analyze_figures(month_model=month_model, program_month_model=program_month_model)
+    analyze_figures(month_model, program_month_model)
 
 
 class Migration(migrations.Migration):

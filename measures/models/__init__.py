@@ -1,7 +1,7 @@
 """The measures app's models, one module per concern; everything is importable from here."""
 
 from measures.models.capacity import MONTH_HOURS, Availability, CapacityPerson, Effort
-from measures.models.figures import FIGURES, MeasureMonth, ProgramMonth
+from measures.models.figures import FIGURES, MeasureMonth, ProgramMonth, ProgramTally
 from measures.models.financials import (
     FinancialEntry,
     FinancialSettings,
@@ -70,6 +70,7 @@ __all__ = [
     "MilestoneEvidence",
     "PotentialStatus",
     "ProgramMonth",
+    "ProgramTally",
     "ReviewFrequency",
     "Risk",
     "RiskStatus",

@@ -13,6 +13,11 @@ whole tenant from ``FinancialEntry`` and ``Measure``.
 entity, stage and month (a few thousand rows a fiscal year where the measures have hundreds of
 thousands): the organization's dashboards sum it when the user's scope is whole programs. The
 same services recompute the groups a write touched, in the same transaction.
+
+``ProgramTally`` counts the live measures per program, function, business unit, legal entity,
+stage and statuses (a few hundred rows where the measures are tens of thousands), for the stage
+counts and the status matrix; the services that change a measure's stage, statuses, keys or
+life recompute its program's groups in their transaction.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from __future__ import annotations
 from django.db import models
 
 from governance.models import Portfolio, Program, Project, TenantModel
+from measures.models.financials import PotentialStatus
+from measures.models.milestones import ImplementationStatus
 from measures.models.stages import DoI
 
 # The figures, in the order the refresh writes them.
@@ -124,31 +131,30 @@ class MeasureMonth(TenantModel, Figures):
         return f"{self.period:%Y-%m} measure {self.measure_id}"
 
 
-# The keys ``ProgramMonth`` groups ``MeasureMonth`` by, in the order the refresh writes them.
-PROGRAM_MONTH_KEYS: tuple[str, ...] = (
+# The keys every per-program row carries (``ProgramGroup``, besides the stage).
+PROGRAM_KEYS: tuple[str, ...] = (
     "organization",
     "portfolio",
     "program",
     "function",
     "business_unit",
     "legal_entity",
-    "stage",
-    "period",
 )
+# The keys ``ProgramMonth`` groups ``MeasureMonth`` by, in the order the refresh writes them.
+PROGRAM_MONTH_KEYS: tuple[str, ...] = (*PROGRAM_KEYS, "stage", "period")
 
 
-class ProgramMonth(TenantModel, Figures):
-    """The figures of a program's live measures of one function, business unit, legal entity
-    and stage in one month: ``MeasureMonth`` summed, and how many measure rows it sums."""
+class ProgramGroup(TenantModel):
+    """The keys of a per-program read model's row: a program's measures of one function,
+    business unit, legal entity and stage."""
 
     # Carries the program's keys: ``restrict`` filters the row itself. It has no owner (a
-    # measure's owner sees their own measures' rows in ``MeasureMonth``, not these sums).
+    # measure's owner sees their own measures' rows, not these sums).
     ACCESS_KEYS = "program"
     ACCESS_OWNER = ""
-    # Derived sums: they go with a node deleted outright (as the measure months go with their
+    # Derived rows: they go with a node deleted outright (as the measure months go with their
     # measure), rather than holding it.
 
-    period = models.DateField(help_text="First day of the month.")
     portfolio = models.ForeignKey(
         Portfolio, on_delete=models.CASCADE, related_name="+", db_index=False
     )
@@ -167,6 +173,16 @@ class ProgramMonth(TenantModel, Figures):
         "governance.LegalEntity", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     stage = models.CharField(max_length=20, choices=DoI.choices, default=DoI.DEFINED)
+
+    class Meta:
+        abstract = True
+
+
+class ProgramMonth(ProgramGroup, Figures):
+    """The figures of a program's live measures of one function, business unit, legal entity
+    and stage in one month: ``MeasureMonth`` summed, and how many measure rows it sums."""
+
+    period = models.DateField(help_text="First day of the month.")
     measures = models.PositiveIntegerField(default=0, help_text="Measure rows summed.")
 
     class Meta:
@@ -180,3 +196,36 @@ class ProgramMonth(TenantModel, Figures):
 
     def __str__(self) -> str:
         return f"{self.period:%Y-%m} program {self.program_id} {self.stage}"
+
+
+# The measure's fields ``ProgramTally`` groups live measures by, in the order the refresh writes
+# them (``doi`` into ``stage``).
+PROGRAM_TALLY_KEYS: tuple[str, ...] = (
+    *PROGRAM_KEYS,
+    "doi",
+    "implementation_status",
+    "potential_status",
+)
+
+
+class ProgramTally(ProgramGroup):
+    """How many live measures a program has of one function, business unit, legal entity,
+    stage, Implementation Status and Potential Status: the dashboards' stage counts and status
+    matrix read these few rows instead of counting the measures."""
+
+    implementation_status = models.CharField(
+        max_length=20, choices=ImplementationStatus.choices, blank=True, default=""
+    )
+    potential_status = models.CharField(
+        max_length=10, choices=PotentialStatus.choices, blank=True, default=""
+    )
+    measures = models.PositiveIntegerField(default=0, help_text="Live measures counted.")
+
+    class Meta:
+        ordering = ["program", "stage"]
+        indexes = [
+            models.Index(fields=["organization", "program"], name="program_tally_program_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"program {self.program_id} {self.stage}: {self.measures}"

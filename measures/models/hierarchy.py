@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django_fsm import RETURN_VALUE, FSMField, transition
 
 from governance.models import HierarchyNode, Portfolio, Program, Project
@@ -101,6 +102,10 @@ class Measure(HierarchyNode):
     )
     # The Degree of Implementation. Protected: only the transitions of the gate service move it.
     doi = FSMField(default=DoI.DEFINED, choices=DoI.choices, protected=True)
+    # When the measure entered its current stage, was created or was restored (archiving sets
+    # ``archived_at``): stage movements since a snapshot look only at the measures changed after
+    # it was taken.
+    stage_entered_at = models.DateTimeField(default=timezone.now, editable=False)
     # Where a measure on hold goes back to when resumed.
     doi_before_hold = models.CharField(max_length=20, choices=DoI.choices, blank=True)
     cancel_reason = models.TextField(blank=True)
@@ -127,6 +132,10 @@ class Measure(HierarchyNode):
             models.Index(fields=["organization", "package"], name="measure_org_package_idx"),
             models.Index(fields=["organization", "owner"], name="measure_org_owner_idx"),
             models.Index(fields=["organization", "id"], name="measure_org_id_idx"),
+            models.Index(
+                fields=["organization", "stage_entered_at"], name="measure_org_stage_entered_idx"
+            ),
+            models.Index(fields=["organization", "archived_at"], name="measure_org_archived_idx"),
         ]
 
     @property

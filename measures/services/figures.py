@@ -11,11 +11,16 @@ Each of these writes ends by recomputing the ``ProgramMonth`` groups of the prog
 it touched, before and after the change (a move or a stage change moves rows between groups):
 one DELETE of those groups and one INSERT … SELECT … GROUP BY over ``MeasureMonth``, under a
 lock of those programs' rows (concurrent refreshes of a group follow one another). A
-whole-tenant rebuild also refreshes PostgreSQL's statistics of both tables.
+whole-tenant rebuild also refreshes PostgreSQL's statistics of the three tables.
 
 The current statuses (the latest ``StatusReport`` and the latest ``MeasurePotential`` by
 period) are copied to ``Measure.implementation_status`` / ``potential_status`` by one UPDATE
 with a subquery whenever those rows are written.
+
+The program tallies (``ProgramTally``: live measures counted per program, keys, stage and
+statuses) are recounted for the programs of every measure created, moved, archived, restored,
+changed in stage, function, business unit or legal entity, or given a new status: the same lock,
+one DELETE and one INSERT … SELECT … GROUP BY over those programs' measures.
 """
 
 from __future__ import annotations
@@ -39,10 +44,11 @@ from measures.models import (
     MeasureMonth,
     MeasurePotential,
     ProgramMonth,
+    ProgramTally,
     Scenario,
     StatusReport,
 )
-from measures.models.figures import MEASURE_KEYS, PROGRAM_MONTH_KEYS
+from measures.models.figures import MEASURE_KEYS, PROGRAM_MONTH_KEYS, PROGRAM_TALLY_KEYS
 from measures.models.financials import validated_sum
 
 ZERO = Decimal("0.00")
@@ -155,6 +161,23 @@ def measure_months_write(
     )
 
 
+def _programs_lock(
+    program_model: type[models.Model], organization_id: int, programs: Keys | None
+) -> None:
+    """Lock the programs' rows (in id order) before their groups are recomputed: two
+    transactions refreshing the same group one after the other each see the other's committed
+    rows; without the lock the second could insert a group the first inserted after the
+    second's DELETE began."""
+    locked = program_model._default_manager.filter(organization_id=organization_id)
+    if programs is not None:
+        locked = locked.filter(pk__in=programs)
+    list(locked.select_for_update().order_by("pk").values_list("pk", flat=True))
+
+
+def _empty(keys: Keys | None) -> bool:
+    return isinstance(keys, list | tuple | set) and not keys
+
+
 def program_months_write(
     *,
     month_model: type[models.Model],
@@ -167,14 +190,8 @@ def program_months_write(
     ``periods`` (all if None), summed from ``month_model``: three statements (the programs'
     lock, the DELETE, the INSERT … SELECT). Every group of those programs and months is
     recomputed, so the pairs a write touched may be given as the programs and the months they
-    span.
-
-    The programs' rows are locked first (in id order): two transactions refreshing the same
-    group one after the other each see the other's committed measure months; without the lock
-    the second could insert a group the first inserted after the second's DELETE began."""
-    if isinstance(programs, list | tuple | set) and not programs:
-        return
-    if isinstance(periods, list | tuple | set) and not periods:
+    span."""
+    if _empty(programs) or _empty(periods):
         return
     lookups: dict[str, Any] = {}
     if programs is not None:
@@ -182,13 +199,8 @@ def program_months_write(
     if periods is not None:
         lookups["period__in"] = periods
     program_model = program_month_model._meta.get_field("program").related_model
-    locked = program_model._default_manager.filter(  # type: ignore[union-attr]
-        organization_id=organization_id
-    )
-    if programs is not None:
-        locked = locked.filter(pk__in=programs)
     with transaction.atomic(using=router.db_for_write(program_month_model)):
-        list(locked.select_for_update().order_by("pk").values_list("pk", flat=True))
+        _programs_lock(program_model, organization_id, programs)  # type: ignore[arg-type]
         program_month_model._default_manager.filter(
             organization_id=organization_id, **lookups
         ).delete()
@@ -199,6 +211,45 @@ def program_months_write(
             .order_by()
         )
         _insert_select(program_month_model, [*PROGRAM_MONTH_KEYS, *FIGURES, "measures"], rows)
+
+
+def program_tallies_write(
+    *,
+    measure_model: type[models.Model],
+    tally_model: type[models.Model],
+    organization_id: int,
+    programs: Keys | None,
+) -> None:
+    """Delete and insert again the tally groups of ``programs`` (all if None), counted from
+    their live measures: three statements (the programs' lock, the DELETE, the INSERT …
+    SELECT). Takes the models so that a migration can run it."""
+    if _empty(programs):
+        return
+    lookups: dict[str, Any] = {} if programs is None else {"program_id__in": programs}
+    program_model = tally_model._meta.get_field("program").related_model
+    with transaction.atomic(using=router.db_for_write(tally_model)):
+        _programs_lock(program_model, organization_id, programs)  # type: ignore[arg-type]
+        tally_model._default_manager.filter(organization_id=organization_id, **lookups).delete()
+        rows = (
+            measure_model._default_manager.filter(
+                organization_id=organization_id, archived_at__isnull=True, **lookups
+            )
+            .values(*PROGRAM_TALLY_KEYS)
+            .annotate(measures=Count("pk"))
+            .order_by()
+        )
+        names = ["stage" if key == "doi" else key for key in PROGRAM_TALLY_KEYS]
+        _insert_select(tally_model, [*names, "measures"], rows)
+
+
+def program_tallies_refresh(*, organization_id: int, programs: Keys | None) -> None:
+    """Recount the tally groups of ``programs`` (None: all); see ``program_tallies_write``."""
+    program_tallies_write(
+        measure_model=Measure,
+        tally_model=ProgramTally,
+        organization_id=organization_id,
+        programs=programs,
+    )
 
 
 def program_months_refresh(
@@ -215,18 +266,17 @@ def program_months_refresh(
     )
 
 
-def analyze_figures(
-    *, month_model: type[models.Model], program_month_model: type[models.Model]
-) -> None:
-    """Refresh PostgreSQL's statistics of both tables after a whole tenant was written: the
-    planner otherwise keeps the row counts of the empty tables and picks slow plans."""
-    using = router.db_for_write(month_model)
+def analyze_figures(*tables: type[models.Model]) -> None:
+    """Refresh PostgreSQL's statistics of the read models' tables after a whole tenant was
+    written: the planner otherwise keeps the row counts of the empty tables and picks slow
+    plans."""
+    using = router.db_for_write(tables[0])
     connection = connections[using]
     if connection.vendor != "postgresql":
         return
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        for model in (month_model, program_month_model):
+        for model in tables:
             cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
 
 
@@ -252,7 +302,8 @@ def measure_months_refresh(
 
 
 def measure_months_rebuild(*, organization_id: int) -> int:
-    """Recompute a whole tenant's monthly figures; returns the number of rows."""
+    """Recompute a whole tenant's monthly figures and program tallies; returns the number of
+    monthly rows."""
     with transaction.atomic():
         measure_months_write(
             entry_model=FinancialEntry,
@@ -261,13 +312,14 @@ def measure_months_rebuild(*, organization_id: int) -> int:
             measure_ids=None,
             program_month_model=ProgramMonth,
         )
-        analyze_figures(month_model=MeasureMonth, program_month_model=ProgramMonth)
+        program_tallies_refresh(organization_id=organization_id, programs=None)
+        analyze_figures(MeasureMonth, ProgramMonth, ProgramTally)
         return MeasureMonth.objects.for_org(organization_id).count()
 
 
 def measure_months_stage(*, measure: Measure) -> None:
     """The measure changed stage: its rows follow (one UPDATE), and its program's groups of
-    those months (two statements)."""
+    those months and its program's tally."""
     rows = MeasureMonth.objects.for_org(measure.organization_id).filter(measure_id=measure.pk)
     rows.update(stage=measure.doi)
     program_months_refresh(
@@ -275,16 +327,22 @@ def measure_months_stage(*, measure: Measure) -> None:
         programs=[measure.program_id],
         periods=rows.values("period"),
     )
+    program_tallies_refresh(organization_id=measure.organization_id, programs=[measure.program_id])
 
 
 @on_node_change
 def measure_months_follow(node: HierarchyNode, event: str) -> None:
     """A node of the hierarchy changed: the rows that copy its keys or fields follow, and the
-    program-month groups they were and are in."""
+    program-month groups and program tallies they were and are in."""
     org_id = node.organization_id
     level = node.LEVEL
     rows = MeasureMonth.objects.for_org(org_id).filter(**{f"{level}_id": node.pk})
-    if event == "moved":
+    below = Measure.objects.for_org(org_id).filter(
+        **({"pk": node.pk} if isinstance(node, Measure) else {f"{level}_id": node.pk})
+    )
+    if event == "created" and isinstance(node, Measure):
+        program_tallies_refresh(organization_id=org_id, programs=[node.program_id])
+    elif event == "moved":
         keys = {
             f"{ancestor}_id": getattr(node, f"{ancestor}_id") for ancestor in node.ancestor_levels()
         }
@@ -293,6 +351,11 @@ def measure_months_follow(node: HierarchyNode, event: str) -> None:
         after = set(rows.values_list("program_id", flat=True).distinct())
         program_months_refresh(
             organization_id=org_id, programs=sorted(before | after), periods=rows.values("period")
+        )
+        # The program a moved project or measure left is not known here: a move (rare, by an
+        # administrator) recounts the tenant's tallies; a moved program keeps its measures.
+        program_tallies_refresh(
+            organization_id=org_id, programs=[node.pk] if level == "program" else None
         )
     elif event == "updated" and isinstance(node, Measure):
         rows.update(
@@ -303,6 +366,7 @@ def measure_months_follow(node: HierarchyNode, event: str) -> None:
         program_months_refresh(
             organization_id=org_id, programs=[node.program_id], periods=rows.values("period")
         )
+        program_tallies_refresh(organization_id=org_id, programs=[node.program_id])
     elif event == "archived":
         pairs = set(rows.values_list("program_id", "period").distinct())
         rows.delete()
@@ -311,11 +375,10 @@ def measure_months_follow(node: HierarchyNode, event: str) -> None:
             programs=sorted({program for program, _ in pairs}),
             periods=sorted({period for _, period in pairs}),
         )
+        program_tallies_refresh(organization_id=org_id, programs=below.values("program_id"))
     elif event == "restored":
-        below = Measure.objects.for_org(org_id).filter(
-            **({"pk": node.pk} if isinstance(node, Measure) else {f"{level}_id": node.pk})
-        )
         measure_months_refresh(organization_id=org_id, measure_ids=below.values("pk"))
+        program_tallies_refresh(organization_id=org_id, programs=below.values("program_id"))
 
 
 def _latest_status(model: type[models.Model]) -> Coalesce:
@@ -355,11 +418,14 @@ def measure_statuses_refresh(
     implementation: bool = True,
     potential: bool = True,
 ) -> None:
-    """Copy the current Implementation and/or Potential Status onto the measures."""
+    """Copy the current Implementation and/or Potential Status onto the measures, and recount
+    their programs' tallies."""
     ids = measure_ids if isinstance(measure_ids, models.QuerySet) else list(measure_ids)
+    measures = Measure.objects.for_org(organization_id).filter(pk__in=ids)
     measure_statuses_write(
         measure_model=Measure,
         report_model=StatusReport if implementation else None,
         potential_model=MeasurePotential if potential else None,
-        measures=Measure.objects.for_org(organization_id).filter(pk__in=ids),
+        measures=measures,
     )
+    program_tallies_refresh(organization_id=organization_id, programs=measures.values("program_id"))

@@ -26,7 +26,9 @@ from django.utils import timezone
 from governance.access import can, require
 from governance.audit import audit_record
 from governance.errors import AccessDenied, Conflict, StaleVersion, ValidationError
+from governance.models import HierarchyNode
 from governance.ripple.outbox import ripple_mark
+from governance.services.hierarchy import on_node_change
 from governance.webhooks import webhook_emit
 from measures import gates
 from measures.models import DOI_ORDER, DoI, Measure
@@ -114,6 +116,7 @@ def _apply(
             )
     method(*args)
     measure.version += 1
+    measure.stage_entered_at = timezone.now()
     measure.save()
     measure_months_stage(measure=measure)
     changes: dict[str, Any] = {"doi": [source, measure.doi]}
@@ -234,3 +237,15 @@ def options(measure: Measure, user: Any) -> dict[str, Any]:
         "resume_label": label(measure.doi_before_hold or DoI.DEFINED),
         "may_cancel": measure.doi not in TERMINAL and can(user, "archive", measure),
     }
+
+
+@on_node_change
+def stage_clock_restart(node: HierarchyNode, event: str) -> None:
+    """Restored measures come back into their stage now: stage movements since a snapshot count
+    them as entering it (one UPDATE)."""
+    if event != "restored":
+        return
+    lookup = {"pk": node.pk} if isinstance(node, Measure) else {f"{node.LEVEL}_id": node.pk}
+    Measure.objects.for_org(node.organization_id).filter(archived_at__isnull=True, **lookup).update(
+        stage_entered_at=timezone.now()
+    )

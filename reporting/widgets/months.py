@@ -1,4 +1,4 @@
-"""The monthly figures in scope, as the money widgets sum them.
+"""The monthly figures and the measure counts in scope, as the widgets sum them.
 
 ``figure_rows`` picks the table: the program-month roll-up (``ProgramMonth``, a few thousand
 rows a fiscal year) when summing it gives exactly what summing the measures' rows would, else
@@ -7,6 +7,10 @@ by stage, month or program, the filters name no project or owner, and the user's
 visibility is whole programs: the financial permission on the organization, or on portfolios
 and programs only while they own no live measure outside them (an owner sees their own
 measures' figures, which the roll-up cannot single out).
+
+``tally_rows`` does the same for counts of live measures: the program tallies
+(``ProgramTally``) when the user's view permission is whole programs, else ``None`` (the
+widget counts the measures).
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from governance.access import grants_of, restrict
+from governance.access import Action, grants_of, restrict
 from governance.permissions import ACTIONS
-from measures.models import Measure, MeasureMonth, ProgramMonth
+from measures.models import Measure, MeasureMonth, ProgramMonth, ProgramTally
 from reporting.widgets.base import Scope
 
 # The grant levels whose subtrees are whole programs.
@@ -34,21 +38,41 @@ def figure_rows(scope: Scope) -> QuerySet[Any]:
     """The rows a widget grouping by stage, month or program sums: ``ProgramMonth`` when exact
     (see the module), else ``months_in_scope``. Both have the nine figure columns, ``stage``,
     ``period`` and the program's keys."""
-    if scope.cached("program_months_exact", lambda: program_months_exact(scope)):
+    if program_rows_exact(scope, "view_financials"):
         return _in_scope(scope, ProgramMonth, scope.filters.measure_lookups())
     return months_in_scope(scope)
 
 
-def program_months_exact(scope: Scope) -> bool:
-    """Whether summing ``ProgramMonth`` gives the user's exact figures in the scope: at most
-    one query (whether they own live measures outside their portfolios and programs)."""
+def tally_rows(scope: Scope) -> QuerySet[ProgramTally] | None:
+    """The program tallies in scope when summing their ``measures`` counts exactly the live
+    measures the user may view there; ``None`` when it would not (count the measures)."""
+    if not program_rows_exact(scope, "view"):
+        return None
+    tallies = restrict(
+        ProgramTally.objects.all(), scope.user, "view", organization=scope.organization
+    )
+    return tallies.filter(**scope.filters.measure_lookups()).order_by()
+
+
+def program_rows_exact(scope: Scope, action: Action) -> bool:
+    """Whether the per-program rows give exactly what the user may ``action`` in the scope
+    (memoized per scope)."""
+    return scope.cached(  # type: ignore[no-any-return]
+        f"program_rows_exact:{action}", lambda: program_months_exact(scope, action)
+    )
+
+
+def program_months_exact(scope: Scope, action: Action = "view_financials") -> bool:
+    """Whether per-program rows (``ProgramMonth``, ``ProgramTally``) give the user's exact
+    figures in the scope for ``action``: at most one query (whether they own live measures
+    outside their portfolios and programs)."""
     filters = scope.filters
     if filters.project is not None or filters.owner is not None:
         return False
     grants = grants_of(scope.user, scope.organization)
     if grants.membership is None or grants.user_id is None:
         return False
-    permission = ACTIONS["view_financials"].permission
+    permission = ACTIONS[action].permission
     if grants.on_organization(permission):
         return True
     levels = {level for level, _ in grants.sources.get(permission, ())}

@@ -6,12 +6,14 @@ Green activity can hide red value: a cell counting many "on track" implementatio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet, Sum
 
 from measures.models import ImplementationStatus, PotentialStatus
 from reporting.widgets.base import Chart, Column, Scope, Table
+from reporting.widgets.months import tally_rows
 
 NO_FUNCTION = "No function"
 
@@ -28,17 +30,32 @@ IMPLEMENTATION = [*ImplementationStatus.choices, ("", "Not reported")]
 POTENTIAL = [*PotentialStatus.choices, ("", "Not computed")]
 
 
+def _counts(count: Callable[..., Any]) -> dict[str, Any]:
+    """The matrix's counts as aggregates: ``count(filter=…)`` per status, and in all (as
+    ``live``: a tally's own ``measures`` field cannot be an alias)."""
+    counts: dict[str, Any] = {"live": count()}
+    for status, _ in IMPLEMENTATION:
+        counts[implementation_key(status)] = count(filter=Q(implementation_status=status))
+    for status, _ in POTENTIAL:
+        counts[potential_key(status)] = count(filter=Q(potential_status=status))
+    return counts
+
+
 def status_matrix(scope: Scope) -> Table:
     """Live measures per program and function, counted by current Implementation Status and by
-    current Potential Status (one grouped query)."""
-    counts: dict[str, Any] = {"measures": Count("pk")}
-    for status, _ in IMPLEMENTATION:
-        counts[implementation_key(status)] = Count("pk", filter=Q(implementation_status=status))
-    for status, _ in POTENTIAL:
-        counts[potential_key(status)] = Count("pk", filter=Q(potential_status=status))
+    current Potential Status: one grouped query, over the program tallies when they are exact
+    for the user, else over the measures."""
+    tallies = tally_rows(scope)
+    if tallies is not None:
+        rows_in_scope: QuerySet[Any] = tallies
+        counts = _counts(lambda **kwargs: Sum("measures", default=0, **kwargs))
+    else:
+        rows_in_scope = scope.live_measures()
+        counts = _counts(lambda **kwargs: Count("pk", **kwargs))
     grouped = (
-        scope.live_measures()
-        .values("program_id", "program__code", "program__title", "function_id", "function__name")
+        rows_in_scope.values(
+            "program_id", "program__code", "program__title", "function_id", "function__name"
+        )
         .annotate(**counts)
         .order_by("program__code", "function__name", "function_id")
     )
@@ -61,8 +78,9 @@ def status_matrix(scope: Scope) -> Table:
         row = {
             "program": f"{group['program__code']} {group['program__title']}",
             "function": group["function__name"] or NO_FUNCTION,
+            "measures": group["live"],
         }
-        row.update({column.key: group[column.key] for column in columns[2:]})
+        row.update({column.key: group[column.key] for column in columns[3:]})
         # The chart's category: program and function together (not a column of the table).
         row["cell"] = f"{group['program__code']} / {row['function']}"
         rows.append(row)

@@ -12,7 +12,7 @@ from governance.models import HierarchyNode, Portfolio, Program, Project
 from measures.models import DOI_ORDER, DoI
 from measures.services.financials import financial_settings
 from reporting.widgets.base import Chart, Column, Scope, Table
-from reporting.widgets.months import figure_rows
+from reporting.widgets.months import figure_rows, tally_rows
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -67,11 +67,15 @@ def _stage_figures(scope: Scope) -> dict[str, dict[str, Decimal]]:
 
 
 def stage_counts(scope: Scope) -> dict[str, int]:
-    """Live measures in scope per stage (one grouped query)."""
+    """Live measures in scope per stage (one grouped query, over the program tallies when
+    they are exact for the user)."""
     return scope.cached("stage_counts", lambda: _stage_counts(scope))  # type: ignore[no-any-return]
 
 
 def _stage_counts(scope: Scope) -> dict[str, int]:
+    tallies = tally_rows(scope)
+    if tallies is not None:
+        return dict(tallies.values_list("stage").annotate(count=Sum("measures")))
     return dict(scope.live_measures().values_list("doi").annotate(count=Count("pk")).order_by())
 
 

@@ -69,6 +69,7 @@ from measures.models import (
     MeasureMonth,
     MeasurePackage,
     ProgramMonth,
+    ProgramTally,
 )
 from reporting.models import (
     ReportDefinition,
@@ -110,6 +111,7 @@ SEEDED = (
     Measure,
     MeasureMonth,
     ProgramMonth,
+    ProgramTally,
     ApprovalPolicy,
     ApprovalPolicyStep,
     ApprovalRequest,

@@ -1,4 +1,5 @@
-"""Each measure carries its current Implementation Status and Potential Status."""
+"""Each measure carries its current Implementation Status and Potential Status, and its
+program's tally counts it under them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from measures.services.figures import measure_statuses_refresh
 from measures.services.financials import financials_upsert
 from measures.services.status import status_report_submit
 from tests.factories import MeasureFactory, MeasurePackageFactory
+from tests.measures.test_measure_months import tally_brute_force, tally_stored
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +58,7 @@ def test_the_latest_months_report_is_the_current_implementation_status(personas)
         commentary="Pilot slipping.",
     )
     assert fresh(measure).implementation_status == ImplementationStatus.AT_RISK
+    assert tally_stored(personas.org) == tally_brute_force(personas.org)
 
 
 def test_the_latest_potential_is_the_current_potential_status(personas):
@@ -79,11 +82,13 @@ def test_the_latest_potential_is_the_current_potential_status(personas):
     assert latest is not None and latest.status == PotentialStatus.OFF_TRACK
     assert fresh(measure).potential_status == PotentialStatus.OFF_TRACK
     assert fresh(other).potential_status == ""
+    assert tally_stored(personas.org) == tally_brute_force(personas.org)
 
 
 def test_the_refresh_is_one_update_whatever_the_number(personas, django_assert_num_queries):
     measures = [a_measure(personas.org) for _ in range(5)]
-    with django_assert_num_queries(1):
+    # the UPDATE; then the programs' tallies: savepoint, lock, delete, insert … select, release
+    with django_assert_num_queries(6):
         measure_statuses_refresh(
             organization_id=personas.org.pk, measure_ids=[m.pk for m in measures]
         )

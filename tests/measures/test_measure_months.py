@@ -23,9 +23,10 @@ from measures.models import (
     Measure,
     MeasureMonth,
     ProgramMonth,
+    ProgramTally,
     Validation,
 )
-from measures.models.figures import MEASURE_KEYS, PROGRAM_MONTH_KEYS
+from measures.models.figures import MEASURE_KEYS, PROGRAM_MONTH_KEYS, PROGRAM_TALLY_KEYS
 from measures.services.figures import (
     measure_months_rebuild,
     measure_months_refresh,
@@ -125,9 +126,38 @@ def program_stored(org: Any) -> dict[tuple[Any, ...], dict[str, Any]]:
     return stored
 
 
+def tally_brute_force(org: Any) -> dict[tuple[Any, ...], int]:
+    """Live measures counted per program tally group, in Python."""
+    groups: dict[tuple[Any, ...], int] = defaultdict(int)
+    for row in Measure.objects.for_org(org).filter(archived_at__isnull=True).values():
+        key = tuple(
+            row[name]
+            if name in ("doi", "implementation_status", "potential_status")
+            else row[f"{name}_id"]
+            for name in PROGRAM_TALLY_KEYS
+        )
+        groups[key] += 1
+    return dict(groups)
+
+
+def tally_stored(org: Any) -> dict[tuple[Any, ...], int]:
+    stored: dict[tuple[Any, ...], int] = {}
+    for row in ProgramTally.objects.for_org(org).values():
+        key = tuple(
+            row["stage" if name == "doi" else name]
+            if name in ("doi", "implementation_status", "potential_status")
+            else row[f"{name}_id"]
+            for name in PROGRAM_TALLY_KEYS
+        )
+        assert key not in stored, "one row per group"
+        stored[key] = row["measures"]
+    return stored
+
+
 def assert_current(org: Any) -> None:
     assert stored(org) == brute_force(org)
     assert program_stored(org) == program_brute_force(org)
+    assert tally_stored(org) == tally_brute_force(org)
 
 
 def series(org: Any, measures: list[Measure], seed: int = 3) -> None:
@@ -384,8 +414,9 @@ def test_the_refresh_takes_the_same_statements_whatever_the_number(
     assert_current(personas.org)
     Measure.objects.for_org(personas.org).filter(pk=measures[0].pk).update(doi=DoI.IDENTIFIED)
     moved = Measure.objects.for_org(personas.org).get(pk=measures[0].pk)
-    # the stage's update; savepoint, the program's lock, the groups' delete and insert, release
-    with django_assert_num_queries(6):
+    # the stage's update; savepoint, the program's lock, the groups' delete and insert, release;
+    # the same five for the program's tally
+    with django_assert_num_queries(11):
         measure_months_stage(measure=moved)
     assert_current(personas.org)
 

@@ -1,6 +1,7 @@
 """The money widgets sum the program-month roll-up when it is exact, and the measures' monthly
 figures otherwise: both give the same grouped figures, and a user whose financial scope is not
-whole programs (a project filter, an owner) still gets the figures of exactly their measures."""
+whole programs (a project filter, an owner) still gets the figures of exactly their measures.
+The program tallies count what counting the measures counts, on the same terms."""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db.models import Sum
+from django.db.models import Count, F, Sum
 
 from governance.models import Role
 from governance.services.grants import assign_role
 from measures.models import FIGURES, Measure, MeasureMonth, ProgramMonth
 from reporting.widgets.base import Filters, Scope
-from reporting.widgets.months import figure_rows, months_in_scope, program_months_exact
+from reporting.widgets.months import (
+    figure_rows,
+    months_in_scope,
+    program_months_exact,
+    tally_rows,
+)
 from reporting.widgets.value import value_bridge
 from tests.factories import MembershipFactory, UserFactory
 from tests.reporting import brute
@@ -102,3 +108,40 @@ def test_an_owner_and_a_project_filter_sum_the_measures_rows(personas, world):
         program: sums["benefit_plan"]
         for program, sums in grouped(figure_rows(scope))["program_id"].items()
     } == dict(by_program)
+
+
+def counted(rows: Any, count: Any) -> dict[tuple[Any, ...], int]:
+    """Live measures per program, function, stage and statuses, as the count widgets group."""
+    keys = ("program_id", "function_id", "stage", "implementation_status", "potential_status")
+    return {
+        tuple(row[key] for key in keys): row["n"]
+        for row in rows.values(*keys).annotate(n=count).order_by()
+        if row["n"]
+    }
+
+
+def measures_counted(scope: Scope) -> dict[tuple[Any, ...], int]:
+    return counted(scope.live_measures().annotate(stage=F("doi")), Count("pk"))
+
+
+def test_the_tallies_count_what_counting_the_measures_counts(personas, world):
+    for filters in filter_sets(world):
+        scope = Scope(personas.org, personas.executive, filters)
+        tallies = tally_rows(scope)
+        if filters.project is not None or filters.owner is not None:
+            assert tallies is None, filters
+            continue
+        assert tallies is not None, filters
+        assert counted(tallies, Sum("measures")) == measures_counted(scope), filters
+    lead = UserFactory(username="tally-lead")
+    MembershipFactory(organization=personas.org, user=lead, role="")
+    assign_role(lead, Role.LEAD, world.programs[0])
+    scope = Scope(personas.org, lead, Filters())
+    tallies = tally_rows(scope)
+    assert tallies is not None
+    assert {key[0] for key in counted(tallies, Sum("measures"))} == {world.programs[0].pk}
+    assert counted(tallies, Sum("measures")) == measures_counted(scope)
+    # Owning a measure in another program: the tallies cannot single it out.
+    elsewhere = next(m for m in world.measures if m.program_id == world.programs[2].pk)
+    Measure.objects.for_org(personas.org).filter(pk=elsewhere.pk).update(owner=lead)
+    assert tally_rows(Scope(personas.org, lead, Filters())) is None

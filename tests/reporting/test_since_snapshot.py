@@ -10,7 +10,11 @@ import pytest
 from django.utils import timezone
 
 from governance.models import ExceptionCase
-from measures.models import Measure
+from governance.services.hierarchy import node_archive, node_restore
+from measures.models import DOI_ORDER, DoI, Measure
+from measures.services.stages import transition
+from reporting.models import SnapshotMeasure
+from reporting.selectors.snapshots import stage_changes
 from reporting.services.snapshots import snapshot_take
 from reporting.widgets.base import Filters, Scope
 from reporting.widgets.exceptions import top_slips
@@ -68,3 +72,40 @@ def test_top_slips_count_from_the_snapshot(personas):
     assert [row["slip_days"] for row in table.rows] == [case.slip_days for case in expected]
     assert "since the latest snapshot" in table.note
     assert world.measures
+
+
+def brute_changes(org, snapshot) -> dict[str, tuple[int, int]]:
+    """Every measure's stage in the snapshot against now (live measures only), in Python."""
+    then = dict(
+        SnapshotMeasure.objects.for_org(org)
+        .filter(snapshot=snapshot)
+        .values_list("measure_id", "stage")
+    )
+    now = dict(
+        Measure.objects.for_org(org).filter(archived_at__isnull=True).values_list("pk", "doi")
+    )
+    entered = Counter(stage for pk, stage in now.items() if then.get(pk) != stage)
+    left = Counter(stage for pk, stage in then.items() if now.get(pk) != stage)
+    return {stage: (entered[stage], left[stage]) for stage in FUNNEL_STAGES}
+
+
+def test_movements_read_only_the_measures_changed_since_and_equal_the_brute_force(personas):
+    """A transition, an archive, a restore and a new measure after the snapshot: the movements
+    equal comparing every measure, and the unchanged measures are not read."""
+    org, admin = personas.org, personas.admin
+    world = generate(org, 60, seed=11)
+    live = [m for m in world.measures if m.archived_at is None]
+    archived_before = Measure.objects.for_org(org).filter(archived_at__isnull=False).first()
+    snapshot = snapshot_take(organization=org, kind="manual", period=timezone.localdate())
+    held = next(m for m in live if m.doi in DOI_ORDER and m.doi != "closed")
+    transition(Measure.objects.for_org(org).get(pk=held.pk), DoI.ON_HOLD, admin)
+    node_archive(node=live[-1], by=admin)
+    if archived_before is not None:
+        node_restore(node=archived_before, by=admin)
+    MeasureFactory(package=world.measures[0].package, doi="detailed")
+    scope = Scope(org, personas.executive, Filters())
+    changes = stage_changes(scope, snapshot)
+    assert changes == brute_changes(org, snapshot)
+    assert changes[DoI.ON_HOLD][0] >= 1 and changes[held.doi][1] >= 1
+    changed = Measure.objects.for_org(org).filter(stage_entered_at__gt=snapshot.taken_at)
+    assert changed.count() <= 3  # the held, restored and new measures only
