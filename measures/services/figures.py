@@ -101,7 +101,7 @@ def _grouped(
     )
 
 
-def _insert_select(model: type[models.Model], names: list[str], rows: Any) -> None:
+def insert_select(model: type[models.Model], names: list[str], rows: Any) -> None:
     """``INSERT INTO model (names' columns) <rows' SELECT>``: one statement."""
     using = router.db_for_write(model)
     select, params = rows.query.get_compiler(using=using).as_sql()
@@ -140,7 +140,7 @@ def measure_months_write(
     grouped = _grouped(
         entry_model, organization_id=organization_id, measure_ids=measure_ids, periods=periods
     )
-    _insert_select(month_model, _month_names(), grouped)
+    insert_select(month_model, _month_names(), grouped)
     if program_month_model is None:
         return
     programs: Keys | None = None
@@ -210,7 +210,7 @@ def program_months_write(
             .annotate(**{name: Sum(name) for name in FIGURES}, measures=Count("pk"))
             .order_by()
         )
-        _insert_select(program_month_model, [*PROGRAM_MONTH_KEYS, *FIGURES, "measures"], rows)
+        insert_select(program_month_model, [*PROGRAM_MONTH_KEYS, *FIGURES, "measures"], rows)
 
 
 def program_tallies_write(
@@ -239,7 +239,7 @@ def program_tallies_write(
             .order_by()
         )
         names = ["stage" if key == "doi" else key for key in PROGRAM_TALLY_KEYS]
-        _insert_select(tally_model, [*names, "measures"], rows)
+        insert_select(tally_model, [*names, "measures"], rows)
 
 
 def program_tallies_refresh(*, organization_id: int, programs: Keys | None) -> None:

@@ -9,7 +9,7 @@ from reporting.models.reports import (
     RunState,
     Trigger,
 )
-from reporting.models.snapshots import Snapshot, SnapshotKind, SnapshotMeasure
+from reporting.models.snapshots import Snapshot, SnapshotKind, SnapshotMeasure, SnapshotProgram
 
 __all__ = [
     "ReportDefinition",
@@ -21,5 +21,6 @@ __all__ = [
     "Snapshot",
     "SnapshotKind",
     "SnapshotMeasure",
+    "SnapshotProgram",
     "Trigger",
 ]

@@ -7,6 +7,8 @@ of the closed month, or the day of a manual one): taking it again changes nothin
 its figures summed over the fiscal year the snapshot fell in. The rows carry their measure's
 ancestor keys (``ACCESS_KEYS``) as they were then, so ``restrict`` filters them without a join;
 no key is a database constraint, so deleting or moving anything later leaves history intact.
+``SnapshotProgram`` sums a snapshot's rows per program, function, business unit, legal entity
+and stage when it is taken.
 """
 
 from __future__ import annotations
@@ -113,3 +115,28 @@ class SnapshotMeasure(TenantModel, Figures):
 
     def __str__(self) -> str:
         return f"{self.code} in {self.snapshot_id}"
+
+
+class SnapshotProgram(TenantModel, Figures):
+    """A snapshot's rows summed per program, function, business unit, legal entity and stage,
+    written with the snapshot and never changed: the trend across snapshots reads these few
+    rows when the user's financial scope is whole programs."""
+
+    # The program's keys as they were then, on the row itself; a sum of several owners' rows.
+    ACCESS_KEYS = "program"
+    ACCESS_OWNER = ""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="programs")
+    portfolio = _history_key("governance.Portfolio")
+    program = _history_key("governance.Program")
+    function = _history_key("governance.Function")
+    business_unit = _history_key("governance.BusinessUnit")
+    legal_entity = _history_key("governance.LegalEntity")
+    stage = models.CharField(max_length=20, choices=DoI.choices)
+    measures = models.PositiveIntegerField(default=0, help_text="Snapshot rows summed.")
+
+    class Meta:
+        ordering = ["snapshot", "program"]
+
+    def __str__(self) -> str:
+        return f"program {self.program_id} in {self.snapshot_id}"

@@ -2,7 +2,8 @@
 
 The rows are computed by the database from the live measures joined to their monthly figures
 (``MeasureMonth``) of the fiscal year the snapshot's period falls in, so the cost does not grow
-with round trips, whatever the number of measures (on PostgreSQL and SQLite alike).
+with round trips, whatever the number of measures (on PostgreSQL and SQLite alike). A second
+INSERT … SELECT sums them per program (``SnapshotProgram``) for the trend.
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Q, Sum, Value
+from django.db import IntegrityError, connections, models, router, transaction
+from django.db.models import Count, Q, Sum, Value
 from django.utils import timezone
 
 from governance.errors import ValidationError
 from governance.models import Organization
 from measures.fiscal import add_months, fiscal_year_start
 from measures.models import FIGURES, Measure
-from reporting.models import Snapshot, SnapshotKind, SnapshotMeasure
+from measures.services.figures import insert_select
+from reporting.models import Snapshot, SnapshotKind, SnapshotMeasure, SnapshotProgram
 
 ZERO = Decimal("0.00")
 # The measure's fields a snapshot row copies, as (row field, measure field), in insert order.
@@ -124,4 +126,42 @@ def snapshot_take(
         Snapshot.objects.for_org(organization).filter(pk=snapshot.pk).update(
             measure_count=snapshot.measure_count
         )
+        snapshot_programs_write(
+            row_model=SnapshotMeasure,
+            program_model=SnapshotProgram,
+            organization_id=organization.pk,
+            snapshot_id=snapshot.pk,
+        )
     return snapshot
+
+
+# The keys a snapshot's program sums group its rows by, in insert order.
+PROGRAM_KEYS: tuple[str, ...] = (
+    "organization",
+    "snapshot",
+    "portfolio",
+    "program",
+    "function",
+    "business_unit",
+    "legal_entity",
+    "stage",
+)
+
+
+def snapshot_programs_write(
+    *,
+    row_model: type[models.Model],
+    program_model: type[models.Model],
+    organization_id: int,
+    snapshot_id: int,
+) -> None:
+    """Sum the snapshot's rows per program, function, business unit, legal entity and stage
+    into ``program_model``: one INSERT … SELECT … GROUP BY. Takes the models so that a
+    migration can run it."""
+    rows = (
+        row_model._default_manager.filter(organization_id=organization_id, snapshot_id=snapshot_id)
+        .values(*PROGRAM_KEYS)
+        .annotate(**{name: Sum(name) for name in FIGURES}, measures=Count("pk"))
+        .order_by()
+    )
+    insert_select(program_model, [*PROGRAM_KEYS, *FIGURES, "measures"], rows)

@@ -8,8 +8,9 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from governance.access import restrict
-from reporting.models import Snapshot, SnapshotMeasure
+from reporting.models import Snapshot, SnapshotMeasure, SnapshotProgram
 from reporting.widgets.base import Chart, Column, Scope, Table
+from reporting.widgets.months import program_rows_exact
 from reporting.widgets.series import NO_FINANCIALS
 
 TREND_SNAPSHOTS = 12
@@ -24,7 +25,7 @@ FIGURES = (
 
 def value_trend(scope: Scope) -> Table:
     """The last twelve snapshots, oldest first: the fiscal-year figures of the measures in scope
-    as reported then (two queries)."""
+    as reported then (two queries; the snapshots' program sums when they are exact)."""
     columns = [
         Column("snapshot", "Snapshot"),
         *(Column(key, label, "money") for key, _, label in FIGURES),
@@ -49,10 +50,13 @@ def value_trend(scope: Scope) -> Table:
     if not snapshots:
         table.note = "No snapshot yet: the trend starts with the first one."
         return table
+    # The snapshots' program sums when the user's financial scope is whole programs (as for
+    # the monthly figures), else their measures' rows.
+    model = SnapshotProgram if program_rows_exact(scope, "view_financials") else SnapshotMeasure
     sums = {
         row["snapshot_id"]: row
         for row in restrict(
-            SnapshotMeasure.objects.all(),
+            model.objects.all(),
             scope.user,
             "view_financials",
             organization=scope.organization,

@@ -78,6 +78,7 @@ from reporting.models import (
     ReportRun,
     Snapshot,
     SnapshotMeasure,
+    SnapshotProgram,
 )
 from reporting.services.snapshots import snapshot_take
 from tests.factories import (
@@ -129,6 +130,7 @@ SEEDED = (
     WebhookDelivery,
     Snapshot,
     SnapshotMeasure,
+    SnapshotProgram,
     ReportDefinition,
     ReportRecipient,
     ReportRun,

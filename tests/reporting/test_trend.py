@@ -6,16 +6,19 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from governance.models import Role
 from governance.services.grants import assign_role
 from measures.models import FinancialEntry
 from measures.services.figures import measure_months_refresh
+from reporting.models import SnapshotMeasure, SnapshotProgram
 from reporting.services.snapshots import snapshot_take
 from reporting.widgets import Filters, Scope
 from reporting.widgets.trend import value_trend
 from tests.factories import MeasureFactory, MeasurePackageFactory, MembershipFactory, UserFactory
+from tests.reporting.data import generate
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +64,32 @@ def test_the_trend_lists_each_snapshot_as_reported_within_scope(personas):
 def test_without_financial_access_the_trend_has_no_amounts(personas):
     table = value_trend(Scope(personas.org, personas.viewer, Filters()))
     assert [column.key for column in table.columns] == ["snapshot"] and not table.rows
+
+
+def test_the_program_sums_are_the_snapshot_rows_summed(personas):
+    """Written with the snapshot: per program, function, business unit, legal entity and
+    stage, the snapshot's rows summed; a project filter reads the rows themselves."""
+    world = generate(personas.org, 60, seed=5)
+    snapshot = snapshot_take(organization=personas.org, kind="manual", period=timezone.localdate())
+    keys = ("program_id", "function_id", "business_unit_id", "legal_entity_id", "stage")
+
+    def summed(model):
+        return {
+            tuple(row[key] for key in keys): (row["n"], row["forecast"])
+            for row in model.objects.for_org(personas.org)
+            .filter(snapshot=snapshot)
+            .values(*keys)
+            .annotate(n=Count("pk") if model is SnapshotMeasure else Sum("measures"))
+            .annotate(forecast=Sum("benefit_forecast"))
+            .order_by()
+        }
+
+    assert summed(SnapshotProgram) == summed(SnapshotMeasure)
+    project = world.measures[0].project_id
+    table = value_trend(Scope(personas.org, personas.executive, Filters(project=project)))
+    expected = (
+        SnapshotMeasure.objects.for_org(personas.org)
+        .filter(snapshot=snapshot, project_id=project)
+        .aggregate(total=Sum("benefit_forecast"))["total"]
+    )
+    assert table.rows[-1]["forecast"] == expected
