@@ -111,6 +111,10 @@ class SnapshotMeasure(TenantModel, Figures):
                 fields=["organization", "snapshot", "portfolio"],
                 name="snapshot_measure_portfolio_idx",
             ),
+            # "My work": an owner's rows across the trend's snapshots.
+            models.Index(
+                fields=["organization", "owner", "snapshot"], name="snapshot_measure_owner_idx"
+            ),
         ]
 
     def __str__(self) -> str:
