@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -42,7 +43,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, measures: int | None, orgs: int | None, **options: Any) -> None:
-        result = demo_organization_seed()
+        # The seed runs hundreds of follow-up tasks (eagerly in the embedded mode): one line
+        # each in the log would bury the table of users below.
+        trace = logging.getLogger("celery.app.trace")
+        level = trace.level
+        trace.setLevel(logging.WARNING)
+        try:
+            result = demo_organization_seed()
+        finally:
+            trace.setLevel(level)
         org = result.organization
         state = "created" if result.created else "already there"
         self.stdout.write(f"{org.name} ({org.slug}): {state}, {result.measures:,} measures.\n")
