@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from measures.fiscal import add_months, fiscal_year_start
-from measures.models import DoI
+from measures.models import DOI_ORDER, DoI
 
 # Share of the measures ending in each stage, most advanced first: the earliest starters got
 # furthest. A transformation some months into its year: most of the value decided or being
@@ -32,14 +32,7 @@ STAGE_SHARES: tuple[tuple[str, float], ...] = (
 )
 # Where a measure on hold or cancelled had got to before it stopped.
 STOPPED_AT: dict[str, str] = {DoI.ON_HOLD: DoI.DECIDED, DoI.CANCELLED: DoI.IDENTIFIED}
-FORWARD: tuple[str, ...] = (
-    DoI.DEFINED,
-    DoI.IDENTIFIED,
-    DoI.DETAILED,
-    DoI.DECIDED,
-    DoI.IMPLEMENTED,
-    DoI.CLOSED,
-)
+FORWARD = DOI_ORDER
 # How many measures of each final stage moved into it during the last week, and today (after
 # this week's snapshot): the funnel's "entered since" and the trend have something to show.
 MOVED_THIS_WEEK = {DoI.CLOSED: 3, DoI.IMPLEMENTED: 3, DoI.DECIDED: 3, DoI.DETAILED: 2}

@@ -33,6 +33,7 @@ from governance.models import (
 )
 from governance.services.grants import grants_held
 from measures.models import (
+    DOI_ORDER,
     DoI,
     FinancialEntry,
     Measure,
@@ -256,7 +257,7 @@ def test_ancestor_check_catches_a_stale_key(demo):
 
 # --- The demo's year -------------------------------------------------------------------------
 
-FORWARD = ["defined", "identified", "detailed", "decided", "implemented", "closed"]
+FORWARD = list(DOI_ORDER)
 STOPPED_FROM = {"on_hold": "decided", "cancelled": "identified"}
 
 
