@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Iterator
 from decimal import Decimal
@@ -280,7 +281,8 @@ def test_demo_dashboard_shows_value_stages_cases_and_approvals(demo, client):
     assert sum(row["entered"] for row in funnel.values()) > 0  # moved since the last snapshot
     assert sum(row["count"] for row in tables["exceptions_by_age"].rows) >= 5
     assert len(tables["exceptions_by_forum"].rows) >= 2
-    assert sum(row["count"] for row in tables["approvals_by_age"].rows) >= 3
+    ages = {row["age"]: row["count"] for row in tables["approvals_by_age"].rows}
+    assert ages["Up to a week"] >= 3 and ages["8 to 30 days"] == 2  # two past their SLA
     assert tables["top_slips"].rows
     trend = tables["value_trend"].rows
     assert len(trend) == 2 and trend[1]["actual"] > trend[0]["actual"] > 0
@@ -388,6 +390,9 @@ def test_demo_has_open_cases_a_rippling_slip_and_green_activity_over_red_value(d
     )
     pending = ApprovalRequest.objects.for_org(org).filter(state=RequestState.PENDING)
     assert {"gate:decided", "gate:closed"} <= set(pending.values_list("kind", flat=True))
+    overdue = pending.filter(steps__state="active", steps__due_at__lt=timezone.now())
+    assert overdue.count() == 2
+    assert all(request.created_at < timezone.now() - dt.timedelta(days=10) for request in overdue)
     late = Milestone.objects.for_org(org).filter(
         completed_on__isnull=True, due_date__lt=timezone.localdate()
     )
