@@ -15,7 +15,6 @@ that has any financial series already is left alone.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -24,8 +23,7 @@ from django.utils import timezone
 from approvals.models import ApprovalRequest
 from approvals.services.actions import gate_kind
 from approvals.services.requests import request_approve, request_submit
-from approvals.services.validations import validations_bulk_approve
-from governance.models import Notification, Organization, Portfolio
+from governance.models import Notification, Organization
 from governance.ripple.outbox import ripple_process
 from governance.services.hierarchy import node_update
 from measures.fiscal import add_months
@@ -33,16 +31,12 @@ from measures.models import (
     DoI,
     FinancialEntry,
     Measure,
-    MeasureCategory,
     Milestone,
-    Scenario,
-    Validation,
 )
 from measures.services.capacity import availability_upsert, effort_upsert, person_create
 from measures.services.dependencies import dependency_create, no_dependencies_set
 from measures.services.evidence import evidence_attach
 from measures.services.fields import category_seed_defaults
-from measures.services.financials import financials_bulk_upsert
 from measures.services.milestones import milestone_complete, milestone_create, milestone_update
 from measures.services.risks import no_material_risk_set, risk_create
 from measures.services.stages import transition
@@ -51,11 +45,9 @@ from reporting.demo.story_plan import (
     FORWARD,
     STOPPED_AT,
     Row,
-    Story,
-    benefit_months,
-    cost_months,
     story_plan,
 )
+from reporting.demo.story_series import SeriesWriter
 from reporting.demo.story_texts import (
     CATEGORY_BY_FUNCTION,
     RISKS,
@@ -65,8 +57,6 @@ from reporting.demo.story_texts import (
 from reporting.models import SnapshotKind
 from reporting.services.snapshots import snapshot_take
 
-CENT = Decimal("0.01")
-BULK = 1_000  # the validation queue approves at most this many at once
 # An overdue request was asked for this long ago (the default policy's SLA is ten days).
 OVERDUE_SUBMITTED_DAYS = 16
 SLIP_DAYS = 45
@@ -88,119 +78,8 @@ def measure_sheet(
     }
 
 
-class _Writer:
+class _Writer(SeriesWriter):
     """Writes the story as the people of the plan, through the services."""
-
-    def __init__(
-        self, organization: Organization, people: dict[str, Any], story: Story, today: dt.date
-    ) -> None:
-        self.organization = organization
-        self.people = people
-        self.story = story
-        self.today = today
-        self.month = today.replace(day=1)
-        self.users = {user.pk: user for user in people.values()}
-        self.measures = {
-            measure.pk: measure
-            for measure in Measure.objects.for_org(organization)
-            .filter(pk__in=list(story.stage))
-            .select_related("organization", "function")
-        }
-        self.rows = {
-            pk: Row(pk, m.code, m.start_date, m.end_date) for pk, m in self.measures.items()
-        }
-        self.categories = {
-            category.code: category for category in MeasureCategory.objects.for_org(organization)
-        }
-
-    # --- series -------------------------------------------------------------------------------
-
-    def _amount(self, value: Decimal) -> str:
-        return str(value.quantize(CENT))
-
-    def plans(self) -> None:
-        """Benefit and one-time cost plan of every measure, forecasts from Detailed on."""
-        rows: list[dict[str, Any]] = []
-        for pk, row in self.rows.items():
-            months = benefit_months(row, self.today, self.organization.fiscal_year_start_month)
-            monthly = self.story.annual_benefit[pk] / 12
-            costs = cost_months(row, self.today, self.organization.fiscal_year_start_month)
-            cost = self.story.annual_benefit[pk] * Decimal("0.25") / len(costs)
-            forecast = self.story.reached(pk, DoI.DETAILED)
-            factor = self.story.forecast_factor[pk]
-            for period in months:
-                rows.append(self._cell(pk, period, "benefit", Scenario.PLAN, monthly))
-                if forecast:
-                    rows.append(
-                        self._cell(pk, period, "benefit", Scenario.FORECAST, monthly * factor)
-                    )
-            overrun = Decimal("1.35") if pk in self.story.cost_overrun else Decimal(1)
-            for period in costs:
-                rows.append(self._cell(pk, period, "one_time_cost", Scenario.PLAN, cost))
-                if self.story.reached(pk, DoI.DECIDED):  # budgeted: the baseline compares
-                    rows.append(
-                        self._cell(pk, period, "one_time_cost", Scenario.FORECAST, cost * overrun)
-                    )
-        self._write(rows)
-
-    def _cell(self, pk: int, period: dt.date, line: str, scenario: str, amount: Any) -> dict:
-        return {
-            "measure": pk,
-            "period": period,
-            "line": line,
-            "scenario": scenario,
-            "amount": self._amount(Decimal(amount)),
-        }
-
-    def _write(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            financials_bulk_upsert(
-                organization=self.organization,
-                rows=rows,
-                by=self.people["admin"],
-                scenarios=(Scenario.PLAN, Scenario.FORECAST, Scenario.ACTUAL),
-            )
-
-    def actuals(self, first: dt.date | None, last: dt.date) -> None:
-        """Actual benefit and cost of the measures under way, for the months ``first``-``last``."""
-        rows: list[dict[str, Any]] = []
-        settings = self.organization.fiscal_year_start_month
-        for pk, row in self.rows.items():
-            if not self.story.reached(pk, DoI.DECIDED):
-                continue
-            months = [m for m in benefit_months(row, self.today, settings) if m <= last]
-            if not months and self.story.reached(pk, DoI.IMPLEMENTED):
-                months = [last]  # a measure started late in the year still shows a first result
-            monthly = self.story.annual_benefit[pk] / 12 * self.story.actual_factor[pk]
-            for period in months:
-                if first is None or period >= first:
-                    rows.append(self._cell(pk, period, "benefit", Scenario.ACTUAL, monthly))
-            overrun = Decimal("1.35") if pk in self.story.cost_overrun else Decimal("0.94")
-            costs = cost_months(row, self.today, settings)
-            cost = self.story.annual_benefit[pk] * Decimal("0.25") / len(costs) * overrun
-            for period in costs:
-                if period <= last and (first is None or period >= first):
-                    rows.append(self._cell(pk, period, "one_time_cost", Scenario.ACTUAL, cost))
-        self._write(rows)
-
-    def validate(self, measure_ids: list[int], until: dt.date | None = None) -> None:
-        """The controller validates the pending claimed benefits of ``measure_ids``."""
-        entries = FinancialEntry.objects.for_org(self.organization).filter(
-            measure_id__in=measure_ids,
-            scenario=Scenario.ACTUAL,
-            line="benefit",
-            validation=Validation.PENDING,
-        )
-        if until is not None:
-            entries = entries.filter(period__lte=until)
-        ids = list(entries.order_by("pk").values_list("pk", flat=True))
-        for start in range(0, len(ids), BULK):
-            validations_bulk_approve(
-                organization=self.organization,
-                entry_ids=ids[start : start + BULK],
-                by=self.people["controller"],
-                comment="Checked against the ERP postings of the month.",
-            )
 
     # --- stages -------------------------------------------------------------------------------
 
@@ -427,24 +306,6 @@ class _Writer:
                     {"person": persons[analyst.pk].pk, "period": months[1], "planned_hours": "96"}
                 )
             effort_upsert(measure=self.measures[pk], rows=rows, by=self.owner(pk))
-
-    def targets(self) -> None:
-        """Each portfolio's value target for the year: its plan with a stretch on top, so the
-        bridge shows the gap still to be identified."""
-        settings = self.organization.fiscal_year_start_month
-        for portfolio in Portfolio.objects.for_org(self.organization):
-            plan = sum(
-                (
-                    self.story.annual_benefit[pk]
-                    / 12
-                    * len(benefit_months(self.rows[pk], self.today, settings))
-                    for pk, measure in self.measures.items()
-                    if measure.portfolio_id == portfolio.pk
-                ),
-                Decimal(0),
-            )
-            target = (plan * Decimal("1.15") / 500_000).quantize(Decimal(1)) * 500_000
-            node_update(node=portfolio, by=self.people["admin"], target_value=target)
 
 
 def demo_story_ensure(
