@@ -110,7 +110,10 @@ def request_submit(
     previous: ApprovalRequest | None = None,
     now: dt.datetime | None = None,
 ) -> ApprovalRequest:
-    """Ask for the approval of ``kind`` on ``measure``; the steps come from the policy."""
+    """Ask for the approval of ``kind`` on ``measure``; the steps come from the policy.
+    ``now``: when it was asked (a submission recorded after the fact): the request, its first
+    action and its steps' due dates all date from it."""
+    dated = now is not None
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}
     kind = "" if kind is None else str(kind)
@@ -201,13 +204,20 @@ def request_submit(
             )
             for step in applicable
         )
-        ApprovalAction.objects.create(
+        submitted = ApprovalAction.objects.create(
             organization_id=measure.organization_id,
             request=request,
             actor=by,
             decision=Decision.SUBMIT,
             comment=evidence,
         )
+        if dated:
+            # ``created_at`` is set on insert; a dated submission carries its own moment.
+            for model, row in ((ApprovalRequest, request), (ApprovalAction, submitted)):
+                model.objects.for_org(measure.organization_id).filter(pk=row.pk).update(
+                    created_at=now
+                )
+                row.created_at = now
         audit_record(
             actor=by,
             action="approval.submitted",

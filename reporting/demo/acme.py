@@ -30,7 +30,8 @@ from governance.models import (
 from governance.rls import tenant_scope
 from governance.services.hierarchy import node_create
 from governance.services.tokens import token_issue
-from measures.models import Measure, MeasurePackage
+from measures.models import Measure, MeasureCategory, MeasurePackage
+from measures.services.fields import category_seed_defaults
 from measures.services.figures import measure_months_rebuild
 from reporting.demo.dates import planning_horizon
 from reporting.demo.organization import (
@@ -49,7 +50,8 @@ from reporting.demo.organization import (
 )
 from reporting.demo.people import members_ensure
 from reporting.demo.portfolios import PORTFOLIOS
-from reporting.demo.reports import demo_report_ensure, demo_snapshot_ensure
+from reporting.demo.reports import demo_report_ensure
+from reporting.demo.story import demo_story_ensure, measure_sheet
 
 # Share of measures booked to the larger business unit.
 INDUSTRIAL_SHARE = 0.6
@@ -92,6 +94,10 @@ class _Builder:
             for model in (Portfolio, Program, Project, MeasurePackage, Measure)
         }
         self.functions = _units(organization, Function, FUNCTIONS)
+        category_seed_defaults(organization=organization)
+        self.categories = {
+            category.code: category for category in MeasureCategory.objects.for_org(organization)
+        }
         self.business_units = _units(organization, BusinessUnit, BUSINESS_UNITS)
         _units(organization, LegalEntity, LEGAL_ENTITIES)
 
@@ -135,6 +141,14 @@ class _Builder:
             "start_date": start,
             "end_date": end,
         }
+
+    def sheet(self, title: str, function: str) -> dict[str, Any]:
+        return measure_sheet(
+            title=title,
+            function=function,
+            categories=self.categories,
+            controller=self.people["controller"],
+        )
 
     def build(self) -> dict[str, HierarchyNode]:
         people = self.people
@@ -194,6 +208,7 @@ class _Builder:
                                 title=title,
                                 sponsor=people[program_plan.owner],
                                 **self.measure_values(code, project_plan.function, turn),
+                                **self.sheet(title, project_plan.function),
                             )
         return portfolios
 
@@ -223,8 +238,9 @@ def _forums(
 
 
 def demo_organization_seed(*, today: dt.date | None = None) -> DemoSeedResult:
-    """Create Acme Manufacturing with its people, hierarchy and forums, a snapshot and a weekly
-    leadership report, or complete it."""
+    """Create Acme Manufacturing with its people, hierarchy and forums, its year so far (stages,
+    series, approvals, exceptions, two weekly snapshots) and a weekly leadership report, or
+    complete it."""
     today = today or timezone.localdate()
     with transaction.atomic():
         organization, created = Organization.objects.get_or_create(
@@ -241,7 +257,7 @@ def demo_organization_seed(*, today: dt.date | None = None) -> DemoSeedResult:
             portfolios = _Builder(organization=organization, people=people, today=today).build()
             _forums(organization, people, portfolios)
             measure_months_rebuild(organization_id=organization.pk)
-            demo_snapshot_ensure(organization=organization, today=today)
+            demo_story_ensure(organization=organization, people=people, today=today)
             demo_report_ensure(organization=organization, admin=people["admin"])
             token_key = None
             if created:

@@ -258,6 +258,17 @@ def test_a_request_past_its_sla_expires(personas):
     assert requests_expire(now=timezone.now() + dt.timedelta(days=30)) == 0
 
 
+def test_a_submission_dated_in_the_past_is_overdue_from_then(personas):
+    measure = at_detailed(personas)
+    asked = timezone.now() - dt.timedelta(days=16)
+    request = request_submit(measure=measure, kind=DECIDED, by=personas.owner, now=asked)
+    assert reload(request).created_at == asked
+    submitted = ApprovalAction.objects.for_org(personas.org).get(request=request)
+    assert submitted.created_at == asked
+    assert [step.due_at for step in steps_of(request)] == [asked + dt.timedelta(days=10)]
+    assert requests_expire(now=timezone.now()) == 1
+
+
 # --- segregation of duties ---
 
 

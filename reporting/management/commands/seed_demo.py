@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +16,25 @@ from reporting.demo import bench_organization_seed, demo_organization_seed
 
 DEMO_URL = "http://127.0.0.1:8000"
 DEFAULT_BENCH_MEASURES = 50_000
+
+
+# The seed runs hundreds of follow-up tasks, eagerly in the embedded mode: a log line each
+# (and kombu's warning that no broker host is set, as an eager task still builds a producer)
+# would bury the table of users the command prints.
+QUIET_WHILE_SEEDING = {"celery.app.trace": logging.WARNING, "kombu.connection": logging.ERROR}
+
+
+@contextmanager
+def _quiet(levels: dict[str, int]) -> Iterator[None]:
+    loggers = {name: logging.getLogger(name) for name in levels}
+    before = {name: logger.level for name, logger in loggers.items()}
+    for name, logger in loggers.items():
+        logger.setLevel(levels[name])
+    try:
+        yield
+    finally:
+        for name, logger in loggers.items():
+            logger.setLevel(before[name])
 
 
 def _positive(value: str) -> int:
@@ -42,7 +64,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, measures: int | None, orgs: int | None, **options: Any) -> None:
-        result = demo_organization_seed()
+        with _quiet(QUIET_WHILE_SEEDING):
+            result = demo_organization_seed()
         org = result.organization
         state = "created" if result.created else "already there"
         self.stdout.write(f"{org.name} ({org.slug}): {state}, {result.measures:,} measures.\n")
