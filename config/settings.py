@@ -223,6 +223,8 @@ APPROVAL_SWEEP_MINUTES = env.get_int("APPROVAL_SWEEP_MINUTES", default=15, minim
 RIPPLE_SWEEP_MINUTES = env.get_int("RIPPLE_SWEEP_MINUTES", default=5, minimum=1)
 # A recompute opening more exception cases than this tells each person once, in a digest.
 RIPPLE_DIGEST_AFTER = env.get_int("RIPPLE_DIGEST_AFTER", default=10, minimum=0)
+# Reporting: a failed report run is retried after this many seconds, then four times as many.
+REPORT_RETRY_BASE_SECONDS = env.get_int("REPORT_RETRY_BASE_SECONDS", default=3, minimum=0)
 
 # Celery: with no broker configured, tasks run eagerly in-process (embedded mode).
 CELERY_BROKER_URL = env.get_str("CELERY_BROKER_URL", default=REDIS_URL)

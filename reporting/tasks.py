@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
@@ -59,10 +60,6 @@ def snapshots_period_close_task() -> list[int]:
     return _fan_out("period_close", add_months(timezone.localdate().replace(day=1), -1))
 
 
-# Seconds before the retries of a failed report run: 3 s, then 12 s.
-RETRY_BASE_SECONDS = 3
-
-
 @shared_task(
     name="reporting.report_run",
     bind=True,
@@ -75,7 +72,8 @@ def report_run_task(
 ) -> str:
     """Run a report definition: sent by beat (a new run per firing) and by "run now" (with the
     queued run). Not a ``TenantTask``: the service opens its own tenant scopes so that a
-    failure is recorded even though the attempt fails; a failed run is retried with backoff."""
+    failure is recorded even though the attempt fails; a failed run is retried with backoff:
+    after ``REPORT_RETRY_BASE_SECONDS`` (3 s by default), then four times as long."""
     from reporting.models import ReportDefinition, Trigger
     from reporting.reports.runs import MAX_ATTEMPTS, ReportFailed, report_run
 
@@ -97,7 +95,7 @@ def report_run_task(
     except ReportFailed as failure:
         if failure.run.attempts >= MAX_ATTEMPTS:
             return f"failed: {failure.reason}"
-        countdown = RETRY_BASE_SECONDS * 4 ** (failure.run.attempts - 1)
+        countdown = settings.REPORT_RETRY_BASE_SECONDS * 4 ** (failure.run.attempts - 1)
         raise self.retry(
             kwargs={
                 "organization_id": organization_id,

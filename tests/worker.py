@@ -41,9 +41,15 @@ def database_url_of_test_db() -> str:
 
 
 def start_worker(
-    redis_url: str, log_dir: Path, *, queues: str = "", name: str = "celery-worker"
+    redis_url: str,
+    log_dir: Path,
+    *,
+    queues: str = "",
+    name: str = "celery-worker",
+    environment: dict[str, str] | None = None,
 ) -> LiveWorker:
-    """A worker process; ``queues`` (comma-separated) limits what it consumes."""
+    """A worker process; ``queues`` (comma-separated) limits what it consumes, ``environment``
+    adds settings of its own (read by ``config.settings`` when the worker starts)."""
     hostname = f"throughline-test-{uuid.uuid4().hex[:6]}@localhost"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
@@ -55,6 +61,7 @@ def start_worker(
         "DATABASE_URL": database_url_of_test_db(),
         # Webhook tests receive on 127.0.0.1.
         "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
+        **(environment or {}),
     }
     with log_path.open("w") as log:
         process = subprocess.Popen(

@@ -24,7 +24,9 @@ from typing import Any
 import pytest
 import schemathesis
 from django.core import signals
+from django.core.cache import cache
 from django.db import close_old_connections
+from django.test import override_settings
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -64,6 +66,7 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
+from tests.module_data import built_once
 
 ORG_SLUG = "fuzz"
 # The URL segment of each level and the level above it (what ``move`` takes as ``parent``).
@@ -240,23 +243,41 @@ def flatmap_headers(
     return st.one_of(st.just(headers), st.just({**headers, "If-Match": "*"}))
 
 
-@pytest.fixture
-def tenant(db: None, settings: Any, tmp_path: Any) -> Iterator[Tenant]:
-    """An organization with three branches of the hierarchy, one archived, and a write token."""
-    settings.MEDIA_ROOT = tmp_path  # evidence files uploaded by the run
-    # Generated webhook URLs are accepted without resolving their hosts; nothing is sent (the
-    # on-commit callbacks of the test's transaction never run).
-    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
-    # The WSGI handler closes the connection after each request, which would end the test's
+@pytest.fixture(scope="module")
+def fuzzed_tenant(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: Any
+) -> Iterator[Tenant]:
+    """An organization with three branches of the hierarchy, one archived, and a write token:
+    built once for the module and rolled back at its end (see ``tests.module_data``)."""
+    # The WSGI handler closes the connection after each request, which would end the tests'
     # transaction; Django's own test client disconnects the same receiver.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        yield _populate(TENANT)
+        with (
+            override_settings(
+                # Evidence files uploaded by the run.
+                MEDIA_ROOT=str(tmp_path_factory.mktemp("fuzz-media")),
+                # Generated webhook URLs are accepted without resolving their hosts; nothing is
+                # sent (the on-commit callbacks of the tests' transaction never run).
+                WEBHOOK_ALLOW_PRIVATE_NETWORKS=True,
+            ),
+            built_once(django_db_blocker, lambda: _populate(TENANT)) as tenant,
+        ):
+            yield tenant
     finally:
         TENANT.organization_id, TENANT.key, TENANT.admin_key, TENANT.ids = 0, "", "", {}
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def tenant(db: None, fuzzed_tenant: Tenant) -> Tenant:
+    """The module's tenant; what a test writes is rolled back with the test's savepoint. Each
+    test starts with empty rate-limit buckets, as it would with tokens of its own (the buckets
+    live in the cache, keyed by token)."""
+    cache.clear()
+    return fuzzed_tenant
 
 
 def _populate(tenant: Tenant) -> Tenant:

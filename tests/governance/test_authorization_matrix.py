@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 import pytest
+from django.core.cache import cache
 from django.db import transaction
+from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
@@ -40,6 +42,7 @@ from tests.factories import (
     ProjectFactory,
     UserFactory,
 )
+from tests.module_data import built_once
 
 pytestmark = pytest.mark.django_db
 
@@ -528,10 +531,21 @@ def milestone_with_evidence(measure: HierarchyNode) -> tuple[int, int]:
     return milestone.pk, evidence.pk
 
 
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[World]:
+    """The world, built once for the module and rolled back at its end; each test runs in a
+    savepoint of it (see ``tests.module_data``). Evidence and report files go to a scratch
+    folder, the same for the whole module."""
+    media = str(tmp_path_factory.mktemp("matrix-media"))
+    with override_settings(MEDIA_ROOT=media), built_once(django_db_blocker, build_world) as built:
+        yield built
+
+
 @pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    """Evidence files of the world go to a scratch folder."""
-    settings.MEDIA_ROOT = tmp_path
+def fresh_rate_limits() -> None:
+    """Each test starts with empty rate-limit buckets, as with people and tokens of its own (the
+    buckets live in the cache, keyed by user and token, and the world's are shared)."""
+    cache.clear()
 
 
 def approval_pending(measure: HierarchyNode, requester: object) -> HierarchyNode:
@@ -820,8 +834,8 @@ def url_for(name: str, world: World, scope: str, persona: str) -> str:
 
 def child_kwargs(world: World, child: str, measure: HierarchyNode) -> dict[str, int]:
     """A risk of the measure, or a dependency on it from a second measure of its package; made
-    once per world (outside the requests' rolled-back transactions). For "delivery", ``measure``
-    is a webhook endpoint and the row its delivery."""
+    once per test (outside the requests' rolled-back transactions, inside the test's savepoint).
+    For "delivery", ``measure`` is a webhook endpoint and the row its delivery."""
     from measures.models import MeasureDependency, Risk
 
     if child == "delivery":
@@ -887,8 +901,9 @@ def test_every_route_is_in_the_matrix():
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_authorization_matrix(persona):
-    world = build_world()
+def test_authorization_matrix(persona, world):
+    # The rows made below measures for this test are rolled back with its savepoint.
+    world.children.clear()
     client = world.client(persona)
     mismatches = []
     for name, method, scope in cases():
@@ -918,8 +933,7 @@ def visible_codes(persona: str) -> set[str]:
 
 
 @pytest.mark.parametrize("persona", [p for p in PERSONAS if p in MAY])
-def test_lists_return_exactly_the_permitted_rows(persona):
-    world = build_world()
+def test_lists_return_exactly_the_permitted_rows(persona, world):
     client = world.client(persona)
     suffix = {"portfolio": "PF", "program": "PG", "project": "PJ", "package": "MP", "measure": "ME"}
     segment = {"package": "packages"}
