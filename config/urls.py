@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
+from governance.api.schema import SchemaView
 from governance.views.home import home
 from governance.views.system import healthz
 
@@ -16,7 +17,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("approvals.urls")),
     path("o/<slug:org_slug>/", include("reporting.urls")),
     path("api/v1/", include(("config.api_urls", "api"), namespace="api")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("admin/", admin.site.urls),

@@ -4,12 +4,16 @@ Every endpoint answers errors in the shape ``governance.api.errors.exception_han
 them. Rather than repeat ``OpenApiResponse`` on each view, this post-processing hook adds the
 shared ``Error`` component and the statuses an operation can answer with: what the base viewset
 and the exception handler do is the same for all of them, so the rule lives here, next to them.
+``SchemaView`` serves the schema, generated once per process.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
+from django.utils import translation
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 ERROR_COMPONENT = "Error"
@@ -86,3 +90,26 @@ def postprocess_error_responses(
                     },
                 )
     return result
+
+
+class SchemaView(SpectacularAPIView):
+    """``/api/schema/``: the OpenAPI schema, generated once per process for each API version
+    and language. It is the same for every caller (``SERVE_PUBLIC``) and generating it takes a
+    second or two; authentication and rate limits still apply to every request."""
+
+    _generated: ClassVar[dict[tuple[str | None, str | None], Any]] = {}
+
+    def _get_schema_response(self, request: Any) -> Response:
+        version = self.api_version or request.version or self._get_version_parameter(request)
+        key = (version, translation.get_language())
+        schema = self._generated.get(key)
+        if schema is None:
+            generator = self.generator_class(
+                urlconf=self.urlconf, api_version=version, patterns=self.patterns
+            )
+            schema = generator.get_schema(request=request, public=self.serve_public)
+            self._generated[key] = schema
+        filename = self._get_filename(request, version)
+        return Response(
+            data=schema, headers={"Content-Disposition": f'inline; filename="{filename}"'}
+        )
