@@ -14,7 +14,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.models import Program
+from governance.models import Portfolio, Program, Project
 from governance.rls import tenant_scope
 from measures.models import DoI, Measure, MeasureMonth, ProgramMonth, ProgramTally
 from measures.services.figures import (
@@ -73,6 +73,20 @@ def ui_organization_dashboard(tenant: BenchTenant) -> str:
 def ui_program_dashboard(tenant: BenchTenant) -> str:
     return reverse(
         "program-dashboard", kwargs={"org_slug": tenant.slug, "pk": tenant.first(Program).pk}
+    )
+
+
+@scenario("UI: portfolio dashboard", prepare=dashboard_history)
+def ui_portfolio_dashboard(tenant: BenchTenant) -> str:
+    return reverse(
+        "portfolio-dashboard", kwargs={"org_slug": tenant.slug, "pk": tenant.first(Portfolio).pk}
+    )
+
+
+@scenario("UI: project dashboard", prepare=dashboard_history)
+def ui_project_dashboard(tenant: BenchTenant) -> str:
+    return reverse(
+        "project-dashboard", kwargs={"org_slug": tenant.slug, "pk": tenant.first(Project).pk}
     )
 
 
