@@ -130,12 +130,39 @@ def _tenants(sizes: dict[str, int]) -> tuple[list[BenchTenant], dict[str, str]]:
         print(f"bench: tenant bench-{label} ({measures:,} measures) {seeding[label]}")
         scoped = _scoped_member(result.organization)
         controller = bench_validation_queue_seed(result.organization, result.admin)
-        tenants.append(BenchTenant(result.organization, result.admin, measures, scoped, controller))
+        owner = _busiest_owner(result.organization)
+        tenants.append(
+            BenchTenant(result.organization, result.admin, measures, scoped, controller, owner)
+        )
     if any(note != "re-used" for note in seeding.values()):
         # Fresh planner statistics, so the first run after seeding is not timed on guesses.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     return tenants, seeding
+
+
+def _busiest_owner(organization: Any) -> Any:
+    """The member owning the most live measures (the first by id on a tie): "my work" runs as
+    them."""
+    from django.db.models import Count
+
+    from governance.rls import tenant_scope
+    from measures.models import Measure
+
+    with tenant_scope(organization.pk):
+        busiest = (
+            Measure.objects.for_org(organization)
+            .filter(archived_at__isnull=True, owner__isnull=False)
+            .values("owner")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "owner")
+            .first()
+        )
+    if busiest is None:
+        return None
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(pk=busiest["owner"])
 
 
 def _scoped_member(organization: Any) -> Any:
@@ -400,7 +427,7 @@ def main(argv: list[str]) -> None:
     results = []
     for tenant in tenants:
         clients: dict[tuple[bool, str], Any] = {}
-        for user in ("admin", "scoped", "controller"):
+        for user in ("admin", "scoped", "controller", "owner"):
             if getattr(tenant, user) is None:
                 continue
             for api, client_class in ((False, Client), (True, APIClient)):

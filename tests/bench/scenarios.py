@@ -35,6 +35,8 @@ class BenchTenant:
     # A controller of a few packages with 10,000 claimed benefits awaiting their verdict
     # (reporting.demo.bench_queue): the validation queue's scenarios run as them.
     controller: Any = None
+    # The member owning the most live measures: "my work" runs as them.
+    owner: Any = None
 
     @property
     def slug(self) -> str:
@@ -54,7 +56,7 @@ class Scenario:
     url: Callable[[BenchTenant], str]
     api: bool = False  # DRF's APIClient instead of Django's test client
     status: int = 200  # any other answer stops the run: a failing page has no timing
-    user: str = "admin"  # or "scoped": the member with 300 grants; or "controller"
+    user: str = "admin"  # or "scoped": the member with 300 grants; "controller"; "owner"
     # Writes: the HTTP method and ``body(tenant, n)`` for the n-th request (sent as JSON on the
     # API), so that repeated requests can write different values.
     method: str = "GET"

@@ -90,6 +90,11 @@ def ui_project_dashboard(tenant: BenchTenant) -> str:
     )
 
 
+@scenario("UI: my work dashboard (the busiest owner)", user="owner", prepare=dashboard_history)
+def ui_my_dashboard(tenant: BenchTenant) -> str:
+    return reverse("my-dashboard", kwargs={"org_slug": tenant.slug})
+
+
 @scenario("UI: dashboard widget CSV")
 def ui_dashboard_widget_csv(tenant: BenchTenant) -> str:
     url = reverse("dashboard-widget", kwargs={"org_slug": tenant.slug, "key": "value_bridge"})
