@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from approvals.selectors.validations import validation_queue
 from governance.models import DecisionRecord, Role
@@ -122,7 +125,7 @@ def test_an_item_opens_with_its_evidence_and_commentary(
         status="on_track",
         suggested_status="on_track",
         commentary="Scrap down 12 % since the new die.",
-        reported_at=THIS_MONTH,
+        reported_at=timezone.make_aware(dt.datetime.combine(THIS_MONTH, dt.time())),
     )
     client.force_login(personas.controller)
     detail = client.get(f"{PAGE}{entry.pk}/", **HTMX)
