@@ -15,7 +15,10 @@ MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP = 150, 40, 24
 COLOURS = ("#1f5fa8", "#e07b00", "#2e8540", "#8a3ffc", "#c0392b", "#5f6b7a")
 
 
-def _number(value: Any) -> float:
+def _number(value: Any) -> float | None:
+    """A plotted value: ``None`` where the table has none (a line stops there), 0 for text."""
+    if value is None:
+        return None
     if isinstance(value, int | float | Decimal):
         return float(value)
     return 0.0
@@ -56,7 +59,12 @@ def chart_svg(table: Table) -> str:
     stacked = chart.kind == "stacked_bar"
     horizontal = chart.kind in ("horizontal_bar", "funnel")
     peak = max(
-        (sum(v for v in row if v > 0) if stacked else max(row, default=0.0)) for row in values
+        (
+            sum(v for v in row if v is not None and v > 0)
+            if stacked
+            else max((v for v in row if v is not None), default=0.0)
+        )
+        for row in values
     )
     peak = peak if peak > 0 else 1.0
     body = (
@@ -78,7 +86,9 @@ def _plot_height() -> float:
     return HEIGHT - MARGIN_BOTTOM - MARGIN_TOP
 
 
-def _vertical(categories: list[str], values: list[list[float]], peak: float, stacked: bool) -> str:
+def _vertical(
+    categories: list[str], values: list[list[float | None]], peak: float, stacked: bool
+) -> str:
     plot_width = WIDTH - 40
     slot = plot_width / len(categories)
     bars = 1 if stacked else len(values[0])
@@ -89,7 +99,7 @@ def _vertical(categories: list[str], values: list[list[float]], peak: float, sta
         left = 20 + index * slot + slot * 0.1
         offset = 0.0
         for series_index, value in enumerate(row):
-            height = max(value, 0.0) / peak * _plot_height()
+            height = max(value or 0.0, 0.0) / peak * _plot_height()
             x = left if stacked else left + series_index * bar_width
             y = base - height - (offset if stacked else 0.0)
             colour = COLOURS[series_index % len(COLOURS)]
@@ -106,7 +116,7 @@ def _vertical(categories: list[str], values: list[list[float]], peak: float, sta
     return "".join(parts)
 
 
-def _horizontal(categories: list[str], values: list[list[float]], peak: float) -> str:
+def _horizontal(categories: list[str], values: list[list[float | None]], peak: float) -> str:
     slot = _plot_height() / len(categories)
     bars = len(values[0])
     bar_height = max(slot * 0.8 / bars, 1.0)
@@ -119,7 +129,7 @@ def _horizontal(categories: list[str], values: list[list[float]], peak: float) -
             f'text-anchor="end">{escape(category[:28])}</text>'
         )
         for series_index, value in enumerate(row):
-            width = max(value, 0.0) / peak * plot_width
+            width = max(value or 0.0, 0.0) / peak * plot_width
             colour = COLOURS[series_index % len(COLOURS)]
             parts.append(
                 f'<rect x="{MARGIN_LEFT}" y="{top + series_index * bar_height:.1f}" '
@@ -128,15 +138,15 @@ def _horizontal(categories: list[str], values: list[list[float]], peak: float) -
     return "".join(parts)
 
 
-def _line(categories: list[str], values: list[list[float]], peak: float) -> str:
+def _line(categories: list[str], values: list[list[float | None]], peak: float) -> str:
     base = HEIGHT - MARGIN_BOTTOM
     step = (WIDTH - 60) / max(len(categories) - 1, 1)
     parts = [f'<line x1="30" y1="{base}" x2="{WIDTH - 20}" y2="{base}" stroke="#999"/>']
     for series_index in range(len(values[0])):
         points = " ".join(
-            f"{30 + index * step:.1f},"
-            f"{base - max(row[series_index], 0.0) / peak * _plot_height():.1f}"
+            f"{30 + index * step:.1f},{base - max(value, 0.0) / peak * _plot_height():.1f}"
             for index, row in enumerate(values)
+            if (value := row[series_index]) is not None
         )
         colour = COLOURS[series_index % len(COLOURS)]
         parts.append(

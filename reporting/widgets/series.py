@@ -28,7 +28,8 @@ def month_list(scope: Scope) -> list[Any]:
 
 def plan_vs_actual(scope: Scope) -> Table:
     """Benefit per month of the period in plan, baseline, forecast and actual, per period and
-    cumulative (one grouped query)."""
+    cumulative; the cumulative actual is left blank after the current month (or the last month
+    with an actual). One grouped query."""
     columns = [Column("month", "Month", "date")]
     for scenario in SCENARIOS:
         columns.append(Column(scenario, scenario.capitalize(), "money"))
@@ -42,7 +43,10 @@ def plan_vs_actual(scope: Scope) -> Table:
         columns=columns,
         rows=[],
         chart=Chart("line", "month", tuple(f"cumulative_{s}" for s in SCENARIOS), cumulative=True),
-        note="Benefit per month of the period and cumulative from its first month.",
+        note=(
+            "Benefit per month of the period and cumulative from its first month; the "
+            "cumulative actual stops at the current month."
+        ),
         currency=scope.organization.currency,
     )
     if not scope.may_view_financials:
@@ -54,6 +58,10 @@ def plan_vs_actual(scope: Scope) -> Table:
         .values("period")
         .annotate(**{scenario: Sum(f"benefit_{scenario}") for scenario in SCENARIOS})
     }
+    # The running actual stops at the current month, or at the last month with an actual if
+    # later: a flat line into the months to come would read as actuals already known.
+    reported = [month for month, found in grouped.items() if found["actual"]]
+    horizon = max([scope.today.replace(day=1), *reported])
     running = dict.fromkeys(SCENARIOS, ZERO)
     for month in month_list(scope):
         found = grouped.get(month, {})
@@ -63,6 +71,8 @@ def plan_vs_actual(scope: Scope) -> Table:
             running[scenario] += value
             row[scenario] = value
             row[f"cumulative_{scenario}"] = running[scenario]
+        if month > horizon:
+            row["cumulative_actual"] = None
         table.rows.append(row)
         table.drill.append(scope.filters.as_query())
     return table

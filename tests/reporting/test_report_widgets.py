@@ -212,3 +212,21 @@ def test_existing_definitions_move_to_the_widget_keys():
     migration.rename(migration.RENAMED)(apps, None)
     definition.refresh_from_db()
     assert definition.sections == ["doi_funnel", "approvals_by_age", "status_matrix"]
+
+
+def test_a_line_stops_where_its_series_has_no_value():
+    """The cumulative actual is blank after the current month: its line ends there, the others
+    run on."""
+    table = Table(
+        key="plan_vs_actual",
+        title="Plan vs actual",
+        columns=[Column("month", "Month"), Column("plan", "Plan"), Column("actual", "Actual")],
+        rows=[
+            {"month": "2026-01", "plan": Decimal(10), "actual": Decimal(8)},
+            {"month": "2026-02", "plan": Decimal(20), "actual": Decimal(15)},
+            {"month": "2026-03", "plan": Decimal(30), "actual": None},
+        ],
+        chart=Chart("line", "month", ("plan", "actual"), cumulative=True),
+    )
+    plan, actual = re.findall(r'<polyline points="([^"]*)"', chart_svg(table))
+    assert len(plan.split()) == 3 and len(actual.split()) == 2
