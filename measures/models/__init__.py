@@ -18,6 +18,7 @@ from measures.models.hierarchy import (
     MeasurePackageGroupPermission,
     MeasurePackageUserPermission,
     MeasureUserPermission,
+    measures_below,
 )
 from measures.models.kpis import Direction, Kpi, KpiValue, ReviewFrequency
 from measures.models.milestones import (
@@ -77,4 +78,5 @@ __all__ = [
     "Scenario",
     "StatusReport",
     "Validation",
+    "measures_below",
 ]

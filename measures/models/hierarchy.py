@@ -198,6 +198,15 @@ class Measure(HierarchyNode):
 MeasurePackageUserPermission, MeasurePackageGroupPermission = node_permission_tables(
     "measures.MeasurePackage", "MeasurePackage", __name__
 )
+
+
+def measures_below(node: HierarchyNode) -> models.QuerySet[Measure]:
+    """The measures under ``node`` (the node itself when it is a measure), archived ones
+    included."""
+    lookup = {"pk": node.pk} if isinstance(node, Measure) else {f"{node.LEVEL}_id": node.pk}
+    return Measure.objects.for_org(node.organization_id).filter(**lookup)
+
+
 MeasureUserPermission, MeasureGroupPermission = node_permission_tables(
     "measures.Measure", "Measure", __name__
 )

@@ -47,6 +47,7 @@ from measures.models import (
     ProgramTally,
     Scenario,
     StatusReport,
+    measures_below,
 )
 from measures.models.figures import MEASURE_KEYS, PROGRAM_MONTH_KEYS, PROGRAM_TALLY_KEYS
 from measures.models.financials import validated_sum
@@ -337,9 +338,7 @@ def measure_months_follow(node: HierarchyNode, event: str) -> None:
     org_id = node.organization_id
     level = node.LEVEL
     rows = MeasureMonth.objects.for_org(org_id).filter(**{f"{level}_id": node.pk})
-    below = Measure.objects.for_org(org_id).filter(
-        **({"pk": node.pk} if isinstance(node, Measure) else {f"{level}_id": node.pk})
-    )
+    below = measures_below(node)
     if event == "created" and isinstance(node, Measure):
         program_tallies_refresh(organization_id=org_id, programs=[node.program_id])
     elif event == "moved":

@@ -31,7 +31,7 @@ from governance.ripple.outbox import ripple_mark
 from governance.services.hierarchy import on_node_change
 from governance.webhooks import webhook_emit
 from measures import gates
-from measures.models import DOI_ORDER, DoI, Measure
+from measures.models import DOI_ORDER, DoI, Measure, measures_below
 from measures.services import gate_fields  # noqa: F401  (registers the field criteria)
 from measures.services.figures import measure_months_stage
 
@@ -245,7 +245,4 @@ def stage_clock_restart(node: HierarchyNode, event: str) -> None:
     them as entering it (one UPDATE)."""
     if event != "restored":
         return
-    lookup = {"pk": node.pk} if isinstance(node, Measure) else {f"{node.LEVEL}_id": node.pk}
-    Measure.objects.for_org(node.organization_id).filter(archived_at__isnull=True, **lookup).update(
-        stage_entered_at=timezone.now()
-    )
+    measures_below(node).filter(archived_at__isnull=True).update(stage_entered_at=timezone.now())
