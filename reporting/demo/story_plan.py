@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from measures.fiscal import add_months, fiscal_year_start
+from measures.fiscal import add_months, fiscal_months, fiscal_year_start
 from measures.models import DOI_ORDER, DoI
 
 # Share of the measures ending in each stage, most advanced first: the earliest starters got
@@ -182,7 +182,7 @@ def benefit_months(row: Row, today: dt.date, fiscal_start_month: int) -> list[dt
     after it starts (or the year's first) to the year's last."""
     first = fiscal_year_start(today, fiscal_start_month)
     begin = max(add_months(row.start.replace(day=1), 1), first)
-    months = [add_months(first, n) for n in range(12) if add_months(first, n) >= begin]
+    months = [month for month in fiscal_months(first) if month >= begin]
     return months or [add_months(first, 11)]
 
 
