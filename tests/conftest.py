@@ -106,6 +106,11 @@ def live_worker_process(django_db_setup: None, django_db_blocker: object):
 
     require_service("redis")
     redis_url = os.environ["TEST_REDIS_URL"]
+    # The tests' own Redis database starts empty: a message an earlier run left behind (a
+    # task a killed worker never acknowledged comes back later) would reach this run's workers.
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
     with contextlib.contextmanager(use_broker)(redis_url):
         worker = start_worker(redis_url, ARTIFACTS, environment=LIVE_WORKER_SETTINGS)
     yield worker

@@ -94,8 +94,8 @@ def test_a_worker_killed_mid_recompute_loses_nothing_and_duplicates_nothing(
         cursor.execute(
             "SELECT id FROM governance_exceptioncase WHERE id = %s FOR UPDATE", [held.pk]
         )
-    doomed = start_worker(os.environ["TEST_REDIS_URL"], ARTIFACTS, queues=QUEUE, name="doomed")
     try:
+        doomed = start_worker(os.environ["TEST_REDIS_URL"], ARTIFACTS, queues=QUEUE, name="doomed")
         ripple_process_task.apply_async(kwargs={"organization_id": org.pk}, queue=QUEUE)
         name = connection.settings_dict["NAME"]
         wait_for(lambda: backends_waiting_on_a_lock(name), "the recompute to reach the held case")
